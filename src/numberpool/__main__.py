@@ -1,0 +1,3 @@
+from numberpool.cli import main
+
+raise SystemExit(main())

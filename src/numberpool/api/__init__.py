@@ -1,0 +1,1 @@
+"""The wire: routes, api-versions, authentication and the exact ACS JSON shapes."""

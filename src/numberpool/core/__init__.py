@@ -1,0 +1,1 @@
+"""The rules of the phone-number inventory, free of HTTP and SQL."""

@@ -1,0 +1,56 @@
+"""What every rule needs: the store, the clock and the service settings."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from numberpool.core.model import Operation, OperationStatus, OperationType
+from numberpool.core.timeutil import Clock
+from numberpool.store.base import Store
+
+MAX_HOLD_MINUTES = 15.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    hold_minutes: float = MAX_HOLD_MINUTES
+    """How long a search holds its numbers; ACS promises less than 15 minutes."""
+    operation_latency: float = 0.0
+    """Seconds an operation reports notStarted/running before its outcome."""
+    max_search_quantity: int = 1000
+
+
+@dataclass
+class Context:
+    store: Store
+    settings: Settings = field(default_factory=Settings)
+    clock: Clock = field(default_factory=Clock)
+
+    def new_operation(
+        self,
+        resource: str,
+        kind: OperationType,
+        operation_id: str,
+        *,
+        outcome: OperationStatus = OperationStatus.SUCCEEDED,
+        resource_location: str | None = None,
+        error: tuple[str, str] | None = None,
+    ) -> Operation:
+        now = self.clock.now()
+        return Operation(
+            id=operation_id,
+            resource=resource,
+            operation_type=kind,
+            outcome=outcome,
+            created_at=now,
+            completes_at=now + timedelta(seconds=self.settings.operation_latency),
+            resource_location=resource_location,
+            error_code=error[0] if error else None,
+            error_message=error[1] if error else None,
+        )
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())

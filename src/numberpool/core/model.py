@@ -1,0 +1,169 @@
+"""Domain records shared by the core and the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+
+
+class NumberType(str, Enum):
+    GEOGRAPHIC = "geographic"
+    TOLL_FREE = "tollFree"
+    MOBILE = "mobile"
+
+
+class AssignmentType(str, Enum):
+    PERSON = "person"
+    APPLICATION = "application"
+
+
+class Direction(str, Enum):
+    """One capability (calling or sms) of a number."""
+
+    NONE = "none"
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+    BOTH = "inbound+outbound"
+
+    def covers(self, other: Direction) -> bool:
+        """True when `other` asks for no direction that this one lacks."""
+        return other is Direction.NONE or self is Direction.BOTH or self is other
+
+
+class NumberState(str, Enum):
+    AVAILABLE = "available"
+    HELD = "held"
+    RESERVED = "reserved"
+    PURCHASED = "purchased"
+    AGING = "aging"
+
+
+class OperationType(str, Enum):
+    SEARCH = "search"
+    PURCHASE = "purchase"
+    RELEASE = "releasePhoneNumber"
+    UPDATE_CAPABILITIES = "updatePhoneNumberCapabilities"
+    RESERVATION_PURCHASE = "reservationPurchase"
+
+
+class OperationStatus(str, Enum):
+    NOT_STARTED = "notStarted"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    calling: Direction
+    sms: Direction
+
+
+@dataclass(frozen=True)
+class Cost:
+    amount: float
+    currency: str = "USD"
+    billing_frequency: str = "monthly"
+
+
+@dataclass(frozen=True)
+class Country:
+    code: str
+    name: str
+    do_not_resell: bool = False
+
+
+@dataclass(frozen=True)
+class Offering:
+    country: str
+    number_type: NumberType
+    assignment: AssignmentType
+    capabilities: Capabilities
+    """The most each capability may be; a search may ask for less."""
+    cost: Cost
+
+    def allows(self, wanted: Capabilities) -> bool:
+        if wanted.calling is Direction.NONE and wanted.sms is Direction.NONE:
+            return False
+        return self.capabilities.calling.covers(wanted.calling) and self.capabilities.sms.covers(wanted.sms)
+
+
+@dataclass(frozen=True)
+class Locality:
+    country: str
+    number_type: NumberType
+    area_code: str
+    name: str | None
+    division_abbr: str | None
+    division_name: str | None
+
+
+@dataclass
+class Search:
+    id: str
+    resource: str
+    country: str
+    number_type: NumberType
+    assignment: AssignmentType
+    capabilities: Capabilities
+    area_code: str | None
+    quantity: int
+    cost: Cost
+    created_at: datetime
+    expires_at: datetime
+    agreement_required: bool
+    status: str = "held"  # held | purchased | cancelled | expired | failed
+    error: str = "NoError"
+    phone_numbers: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PhoneNumber:
+    phone_number: str
+    country: str
+    number_type: NumberType
+    area_code: str
+    state: NumberState
+    holder: str | None = None
+    hold_expires_at: datetime | None = None
+    owner: str | None = None
+    assignment: AssignmentType | None = None
+    capabilities: Capabilities | None = None
+    cost: Cost | None = None
+    purchased_at: datetime | None = None
+
+    @property
+    def id(self) -> str:
+        return self.phone_number.lstrip("+")
+
+
+@dataclass
+class Operation:
+    id: str
+    resource: str
+    operation_type: OperationType
+    outcome: OperationStatus
+    """Final status; what a poll shows before `completes_at` is derived from time."""
+    created_at: datetime
+    completes_at: datetime
+    resource_location: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+
+    def status_at(self, now: datetime) -> OperationStatus:
+        if now >= self.completes_at:
+            return self.outcome
+        halfway = self.created_at + (self.completes_at - self.created_at) / 2
+        return OperationStatus.NOT_STARTED if now < halfway else OperationStatus.RUNNING
+
+    def last_action_at(self, now: datetime) -> datetime:
+        return min(now, self.completes_at)
+
+
+@dataclass(frozen=True)
+class Resource:
+    """An ACS resource: a tenant with its own numbers and access keys."""
+
+    id: str
+    keys: tuple[bytes, ...]

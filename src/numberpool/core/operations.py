@@ -1,0 +1,34 @@
+"""Long-running operations: polling and cancelling."""
+
+from __future__ import annotations
+
+from numberpool.core import errors
+from numberpool.core.context import Context
+from numberpool.core.model import Operation, OperationType
+
+
+def _missing(operation_id: str) -> errors.AcsError:
+    return errors.not_found(f"Operation {operation_id} cannot be found.", target="operationId")
+
+
+async def get_operation(ctx: Context, resource: str, operation_id: str) -> Operation:
+    async with ctx.store.transaction() as tx:
+        operation = await tx.get_operation(operation_id)
+    if operation is None or operation.resource != resource:
+        raise _missing(operation_id)
+    return operation
+
+
+async def cancel_operation(ctx: Context, resource: str, operation_id: str) -> None:
+    """Forget the operation; cancelling a search also gives its held numbers back."""
+    async with ctx.store.transaction() as tx:
+        operation = await tx.get_operation(operation_id)
+        if operation is None or operation.resource != resource:
+            raise _missing(operation_id)
+        if operation.operation_type is OperationType.SEARCH:
+            search_id = operation_id.removeprefix("search_")
+            search = await tx.get_search(search_id)
+            if search is not None and search.status in ("held", "failed", "expired"):
+                await tx.release_holds(search_id)
+                await tx.set_search_status(search_id, "cancelled")
+        await tx.delete_operation(operation_id)

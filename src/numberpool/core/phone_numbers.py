@@ -1,0 +1,84 @@
+"""Purchased numbers: read, list, release and change capabilities."""
+
+from __future__ import annotations
+
+from numberpool.core import errors
+from numberpool.core.context import Context, new_id
+from numberpool.core.model import (
+    Capabilities,
+    Direction,
+    NumberState,
+    Operation,
+    OperationType,
+    PhoneNumber,
+)
+from numberpool.core.search import SearchRequest, cheapest_plan
+from numberpool.numbering.e164 import normalize
+
+
+def _parse(raw: str) -> str:
+    e164 = normalize(raw)
+    if e164 is None:
+        raise errors.invalid_phone_number(raw)
+    return e164
+
+
+def _is_owned(number: PhoneNumber | None, resource: str) -> bool:
+    return number is not None and number.state is NumberState.PURCHASED and number.owner == resource
+
+
+def number_location(e164: str) -> str:
+    return f"/phoneNumbers/{e164}"
+
+
+async def get_number(ctx: Context, resource: str, raw: str) -> PhoneNumber:
+    e164 = _parse(raw)
+    async with ctx.store.transaction() as tx:
+        number = await tx.get_number(e164)
+    if not _is_owned(number, resource):
+        raise errors.number_not_found(e164)
+    assert number is not None
+    return number
+
+
+async def list_numbers(ctx: Context, resource: str, skip: int, top: int) -> list[PhoneNumber]:
+    async with ctx.store.transaction() as tx:
+        return await tx.owned_numbers(resource, skip, top)
+
+
+async def release_number(ctx: Context, resource: str, raw: str) -> Operation:
+    e164 = _parse(raw)
+    async with ctx.store.transaction() as tx:
+        number = await tx.get_number(e164)
+        if not _is_owned(number, resource):
+            raise errors.number_not_found(e164)
+        await tx.release_number(e164)
+        operation = ctx.new_operation(resource, OperationType.RELEASE, f"release_{new_id()}")
+        await tx.insert_operation(operation)
+    return operation
+
+
+async def update_capabilities(
+    ctx: Context, resource: str, raw: str, calling: Direction | None, sms: Direction | None
+) -> Operation:
+    """Merge the given capabilities into the number's; the result must be one an offering sells."""
+    e164 = _parse(raw)
+    async with ctx.store.transaction() as tx:
+        number = await tx.get_number(e164)
+        if not _is_owned(number, resource):
+            raise errors.not_owned()
+        assert number is not None and number.capabilities is not None and number.assignment is not None
+        wanted = Capabilities(calling or number.capabilities.calling, sms or number.capabilities.sms)
+        plan = cheapest_plan(
+            await tx.offerings(number.country),
+            SearchRequest(number.number_type, number.assignment, wanted),
+        )
+        await tx.set_capabilities(e164, wanted, plan.cost)
+        operation = ctx.new_operation(
+            resource,
+            OperationType.UPDATE_CAPABILITIES,
+            f"capabilities_{new_id()}",
+            resource_location=number_location(e164),
+        )
+        await tx.insert_operation(operation)
+    return operation

@@ -1,0 +1,53 @@
+"""Buying what a search holds."""
+
+from __future__ import annotations
+
+from numberpool.core import errors
+from numberpool.core.context import Context
+from numberpool.core.model import Operation, OperationStatus, OperationType
+
+DO_NOT_RESELL_MESSAGE = "Do not resell agreement was not provided and it is required for this purchase."
+EXPIRED_MESSAGE = "The search has expired and its phone numbers are no longer held; search again."
+
+
+def purchase_operation_id(search_id: str) -> str:
+    return f"purchase_{search_id}"
+
+
+async def purchase_search(ctx: Context, resource: str, search_id: str, agree_to_not_resell: bool) -> Operation:
+    """Buy every number the search holds, once; a repeated purchase answers with the first operation."""
+    operation_id = purchase_operation_id(search_id)
+    async with ctx.store.transaction() as tx:
+        search = await tx.get_search(search_id)
+        if search is None or search.resource != resource or search.status == "cancelled":
+            raise errors.not_found(f"Search {search_id} cannot be found.", target="searchId")
+        earlier = await tx.get_operation(operation_id)
+        if earlier is not None:
+            return earlier
+        if not search.phone_numbers:
+            raise errors.bad_request("The search found no phone numbers to purchase.", target="searchId")
+        if search.agreement_required and not agree_to_not_resell:
+            raise errors.bad_request(DO_NOT_RESELL_MESSAGE)
+        now = ctx.clock.epoch()
+        if search.status == "expired" or search.expires_at.timestamp() <= now:
+            await tx.release_holds(search_id)
+            await tx.set_search_status(search_id, "expired")
+            operation = ctx.new_operation(
+                resource,
+                OperationType.PURCHASE,
+                operation_id,
+                outcome=OperationStatus.FAILED,
+                error=("ReservationExpired", EXPIRED_MESSAGE),
+            )
+        else:
+            bought = await tx.purchase_held(search_id, resource, search, now)
+            await tx.set_search_status(search_id, "purchased")
+            operation = ctx.new_operation(
+                resource,
+                OperationType.PURCHASE,
+                operation_id,
+                outcome=OperationStatus.SUCCEEDED if bought else OperationStatus.FAILED,
+                error=None if bought else ("PurchaseFailed", "None of the searched phone numbers could be purchased."),
+            )
+        await tx.insert_operation(operation)
+    return operation

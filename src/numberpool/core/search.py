@@ -1,0 +1,103 @@
+"""Searching for available numbers, and holding what a search found."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from numberpool.core import errors
+from numberpool.core.catalog import check_country
+from numberpool.core.context import Context, new_id
+from numberpool.core.model import (
+    AssignmentType,
+    Capabilities,
+    NumberType,
+    Offering,
+    OperationStatus,
+    OperationType,
+    Search,
+)
+
+OUT_OF_STOCK_MESSAGE = "No phone numbers are available that match the search criteria."
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    number_type: NumberType
+    assignment: AssignmentType
+    capabilities: Capabilities
+    area_code: str | None = None
+    quantity: int = 1
+
+
+def search_location(search_id: str) -> str:
+    return f"/availablePhoneNumbers/searchResults/{search_id}"
+
+
+def cheapest_plan(offerings: list[Offering], request: SearchRequest) -> Offering:
+    """The cheapest offering that sells this type and assignment with these capabilities."""
+    fitting = [
+        o
+        for o in offerings
+        if o.number_type is request.number_type and o.assignment is request.assignment and o.allows(request.capabilities)
+    ]
+    if not fitting:
+        raise errors.no_matching_plan()
+    return min(fitting, key=lambda o: o.cost.amount)
+
+
+async def start_search(ctx: Context, resource: str, country: str, request: SearchRequest) -> Search:
+    """Find and hold up to `request.quantity` numbers; the search and its operation are stored together."""
+    country = check_country(country)
+    if not 1 <= request.quantity <= ctx.settings.max_search_quantity:
+        raise errors.bad_request(
+            f"quantity must be between 1 and {ctx.settings.max_search_quantity}.", target="quantity"
+        )
+    search_id = new_id()
+    now = ctx.clock.now()
+    expires_at = now + timedelta(minutes=ctx.settings.hold_minutes)
+    async with ctx.store.transaction() as tx:
+        plan = cheapest_plan(await tx.offerings(country), request)
+        do_not_resell = {c.code: c.do_not_resell for c in await tx.countries()}.get(country, False)
+        numbers = await tx.take_available(
+            country, request.number_type, request.area_code, request.quantity, ctx.clock.epoch()
+        )
+        if numbers:
+            await tx.hold(numbers, search_id, expires_at.timestamp())
+        search = Search(
+            id=search_id,
+            resource=resource,
+            country=country,
+            number_type=request.number_type,
+            assignment=request.assignment,
+            capabilities=request.capabilities,
+            area_code=request.area_code,
+            quantity=request.quantity,
+            cost=plan.cost,
+            created_at=now,
+            expires_at=expires_at,
+            agreement_required=do_not_resell,
+            status="held" if numbers else "failed",
+            error="NoError" if numbers else "OutOfStock",
+            phone_numbers=numbers,
+        )
+        await tx.insert_search(search)
+        await tx.insert_operation(
+            ctx.new_operation(
+                resource,
+                OperationType.SEARCH,
+                f"search_{search_id}",
+                outcome=OperationStatus.SUCCEEDED if numbers else OperationStatus.FAILED,
+                resource_location=search_location(search_id),
+                error=None if numbers else ("OutOfStock", OUT_OF_STOCK_MESSAGE),
+            )
+        )
+    return search
+
+
+async def get_search(ctx: Context, resource: str, search_id: str) -> Search:
+    async with ctx.store.transaction() as tx:
+        search = await tx.get_search(search_id)
+    if search is None or search.resource != resource or search.status == "cancelled":
+        raise errors.not_found(f"Search {search_id} cannot be found.", target="searchId")
+    return search

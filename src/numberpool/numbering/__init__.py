@@ -1,0 +1,1 @@
+"""Numbering-plan knowledge, from the `phonenumbers` library."""

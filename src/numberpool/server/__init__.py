@@ -1,0 +1,1 @@
+"""Process wiring: configuration, TLS, the ASGI server and background sweeps."""

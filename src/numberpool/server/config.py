@@ -1,0 +1,79 @@
+"""Server configuration from flags and an optional TOML file."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from numberpool.core.context import MAX_HOLD_MINUTES, Settings
+from numberpool.core.resources import DEV_ACCESS_KEY, DEV_RESOURCE, ResourceSpec
+
+DEFAULT_PORT = 8443
+DEFAULT_DATA_DIR = Path(".numberpool")
+
+
+@dataclass
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    data_dir: Path = DEFAULT_DATA_DIR
+    database: str | None = None
+    tls: bool = True
+    cert: Path | None = None
+    key: Path | None = None
+    hold_minutes: float = MAX_HOLD_MINUTES
+    operation_latency: float = 0.0
+    inventory_size: int = 1000
+    sweep_seconds: float = 30.0
+    skip_api_version_check: bool = False
+    resources: list[ResourceSpec] = field(default_factory=lambda: [DEV_RESOURCE])
+
+    def database_url(self) -> str:
+        if self.database:
+            return self.database
+        return str(self.data_dir / "numberpool.db")
+
+    @property
+    def public_host(self) -> str:
+        """The host clients should use: a wildcard bind address is reached at 127.0.0.1."""
+        return "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+
+    def endpoint(self) -> str:
+        scheme = "https" if self.tls else "http"
+        host = f"[{self.public_host}]" if ":" in self.public_host else self.public_host
+        return f"{scheme}://{host}:{self.port}/"
+
+    def connection_string(self, key: str = DEV_ACCESS_KEY) -> str:
+        return f"endpoint={self.endpoint()};accesskey={key}"
+
+    def settings(self) -> Settings:
+        return Settings(hold_minutes=self.hold_minutes, operation_latency=self.operation_latency)
+
+    def validate(self) -> None:
+        if not 0 < self.hold_minutes <= MAX_HOLD_MINUTES:
+            raise ValueError(f"--hold-minutes must be more than 0 and at most {MAX_HOLD_MINUTES:g}")
+        if self.operation_latency < 0:
+            raise ValueError("--operation-latency must not be negative")
+        if self.inventory_size < 0:
+            raise ValueError("--inventory-size must not be negative")
+        if (self.cert is None) != (self.key is None):
+            raise ValueError("--cert and --key go together")
+        ids = [r.id for r in self.resources]
+        if len(ids) != len(set(ids)):
+            raise ValueError("resource ids must be unique")
+
+
+def load_file(path: Path, config: ServerConfig) -> None:
+    """Apply a TOML config file: `[[resources]]` tables with `id` and `keys`."""
+    with path.open("rb") as handle:
+        data = tomllib.load(handle)
+    for entry in data.get("resources", []):
+        if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
+            raise ValueError(f"{path}: each [[resources]] needs an id")
+        keys = entry.get("keys", [])
+        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+            raise ValueError(f"{path}: resource {entry['id']!r}: keys must be a list of strings")
+        spec = ResourceSpec(entry["id"], tuple(keys))
+        spec.to_resource()
+        config.resources.append(spec)

@@ -1,0 +1,380 @@
+"""The embedded engine: SQLite through the standard library, file or memory.
+
+One connection per process, used from the event loop; SQLite work here takes
+microseconds, so it runs inline rather than in a thread. Each transaction starts
+with BEGIN IMMEDIATE, which takes the database write lock up front: two
+processes (or two tasks) can never pick the same available number.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from numberpool.core.model import (
+    AssignmentType,
+    Capabilities,
+    Cost,
+    Country,
+    Direction,
+    Locality,
+    NumberState,
+    NumberType,
+    Offering,
+    Operation,
+    OperationStatus,
+    OperationType,
+    PhoneNumber,
+    Search,
+)
+from numberpool.core.timeutil import from_epoch, to_epoch
+from numberpool.store.migrations import migrations
+
+_BUSY_TIMEOUT_MS = 10_000
+
+
+class SqliteTransaction:
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._db = connection
+
+    # catalog
+
+    async def countries(self) -> list[Country]:
+        rows = self._db.execute("SELECT code, name, do_not_resell FROM countries ORDER BY code").fetchall()
+        return [Country(code, name, bool(dnr)) for code, name, dnr in rows]
+
+    async def offerings(self, country: str) -> list[Offering]:
+        rows = self._db.execute(
+            "SELECT country, number_type, assignment, calling, sms, cost, currency, billing_frequency"
+            " FROM offerings WHERE country = ? ORDER BY id",
+            (country,),
+        ).fetchall()
+        return [
+            Offering(
+                c, NumberType(t), AssignmentType(a), Capabilities(Direction(ca), Direction(s)), Cost(cost, cur, freq)
+            )
+            for c, t, a, ca, s, cost, cur, freq in rows
+        ]
+
+    async def localities(self, country: str) -> list[Locality]:
+        rows = self._db.execute(
+            "SELECT country, number_type, area_code, name, division_abbr, division_name"
+            " FROM localities WHERE country = ? ORDER BY id",
+            (country,),
+        ).fetchall()
+        return [Locality(c, NumberType(t), ac, n, da, dn) for c, t, ac, n, da, dn in rows]
+
+    # inventory
+
+    async def take_available(
+        self, country: str, number_type: NumberType, area_code: str | None, limit: int, now: float
+    ) -> list[str]:
+        area_clause = "AND area_code = ?" if area_code is not None else ""
+        params: list[Any] = [country, number_type.value]
+        if area_code is not None:
+            params.append(area_code)
+        free = self._db.execute(
+            f"SELECT phone_number FROM numbers WHERE country = ? AND number_type = ? {area_clause}"
+            " AND state = 'available' ORDER BY phone_number LIMIT ?",
+            (*params, limit),
+        ).fetchall()
+        picked = [row[0] for row in free]
+        if len(picked) < limit:
+            lapsed = self._db.execute(
+                f"SELECT phone_number FROM numbers WHERE country = ? AND number_type = ? {area_clause}"
+                " AND state = 'held' AND hold_expires_at <= ? ORDER BY phone_number LIMIT ?",
+                (*params, now, limit - len(picked)),
+            ).fetchall()
+            picked.extend(row[0] for row in lapsed)
+        return picked
+
+    async def hold(self, numbers: Sequence[str], holder: str, expires_at: float) -> None:
+        self._db.executemany(
+            "UPDATE numbers SET state = 'held', holder = ?, hold_expires_at = ? WHERE phone_number = ?",
+            [(holder, expires_at, number) for number in numbers],
+        )
+
+    async def release_holds(self, holder: str) -> int:
+        cursor = self._db.execute(
+            "UPDATE numbers SET state = 'available', holder = NULL, hold_expires_at = NULL"
+            " WHERE holder = ? AND state = 'held'",
+            (holder,),
+        )
+        return cursor.rowcount
+
+    async def purchase_held(self, holder: str, owner: str, search: Search, now: float) -> int:
+        cursor = self._db.execute(
+            "UPDATE numbers SET state = 'purchased', holder = NULL, hold_expires_at = NULL, owner = ?,"
+            " assignment = ?, calling = ?, sms = ?, cost = ?, currency = ?, purchased_at = ?"
+            " WHERE holder = ? AND state = 'held'",
+            (
+                owner,
+                search.assignment.value,
+                search.capabilities.calling.value,
+                search.capabilities.sms.value,
+                search.cost.amount,
+                search.cost.currency,
+                now,
+                holder,
+            ),
+        )
+        return cursor.rowcount
+
+    async def get_number(self, phone_number: str) -> PhoneNumber | None:
+        row = self._db.execute(f"SELECT {_NUMBER_COLUMNS} FROM numbers WHERE phone_number = ?", (phone_number,)).fetchone()
+        return _number(row) if row else None
+
+    async def owned_numbers(self, owner: str, skip: int, top: int) -> list[PhoneNumber]:
+        rows = self._db.execute(
+            f"SELECT {_NUMBER_COLUMNS} FROM numbers WHERE owner = ? ORDER BY phone_number LIMIT ? OFFSET ?",
+            (owner, top, skip),
+        ).fetchall()
+        return [_number(row) for row in rows]
+
+    async def set_capabilities(self, phone_number: str, capabilities: Capabilities, cost: Cost) -> None:
+        self._db.execute(
+            "UPDATE numbers SET calling = ?, sms = ?, cost = ?, currency = ? WHERE phone_number = ?",
+            (capabilities.calling.value, capabilities.sms.value, cost.amount, cost.currency, phone_number),
+        )
+
+    async def release_number(self, phone_number: str) -> None:
+        self._db.execute(
+            "UPDATE numbers SET state = 'available', owner = NULL, assignment = NULL, calling = NULL, sms = NULL,"
+            " cost = NULL, currency = NULL, purchased_at = NULL WHERE phone_number = ?",
+            (phone_number,),
+        )
+
+    # searches
+
+    async def insert_search(self, search: Search) -> None:
+        self._db.execute(
+            "INSERT INTO searches (id, resource, country, number_type, assignment, calling, sms, area_code,"
+            " quantity, cost, currency, created_at, expires_at, agreement_required, status, error, phone_numbers)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                search.id,
+                search.resource,
+                search.country,
+                search.number_type.value,
+                search.assignment.value,
+                search.capabilities.calling.value,
+                search.capabilities.sms.value,
+                search.area_code,
+                search.quantity,
+                search.cost.amount,
+                search.cost.currency,
+                to_epoch(search.created_at),
+                to_epoch(search.expires_at),
+                int(search.agreement_required),
+                search.status,
+                search.error,
+                json.dumps(search.phone_numbers),
+            ),
+        )
+
+    async def get_search(self, search_id: str) -> Search | None:
+        row = self._db.execute(
+            "SELECT id, resource, country, number_type, assignment, calling, sms, area_code, quantity, cost,"
+            " currency, created_at, expires_at, agreement_required, status, error, phone_numbers"
+            " FROM searches WHERE id = ?",
+            (search_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        (id_, resource, country, kind, who, calling, sms, area, qty, cost, cur, created, expires, dnr, status, error, nums) = row
+        return Search(
+            id=id_,
+            resource=resource,
+            country=country,
+            number_type=NumberType(kind),
+            assignment=AssignmentType(who),
+            capabilities=Capabilities(Direction(calling), Direction(sms)),
+            area_code=area,
+            quantity=qty,
+            cost=Cost(cost, cur),
+            created_at=from_epoch(created),
+            expires_at=from_epoch(expires),
+            agreement_required=bool(dnr),
+            status=status,
+            error=error,
+            phone_numbers=json.loads(nums),
+        )
+
+    async def set_search_status(self, search_id: str, status: str) -> None:
+        self._db.execute("UPDATE searches SET status = ? WHERE id = ?", (status, search_id))
+
+    # operations
+
+    async def insert_operation(self, operation: Operation) -> None:
+        self._db.execute(
+            "INSERT INTO operations (id, resource, operation_type, outcome, created_at, completes_at,"
+            " resource_location, error_code, error_message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                operation.id,
+                operation.resource,
+                operation.operation_type.value,
+                operation.outcome.value,
+                to_epoch(operation.created_at),
+                to_epoch(operation.completes_at),
+                operation.resource_location,
+                operation.error_code,
+                operation.error_message,
+            ),
+        )
+
+    async def get_operation(self, operation_id: str) -> Operation | None:
+        row = self._db.execute(
+            "SELECT id, resource, operation_type, outcome, created_at, completes_at, resource_location,"
+            " error_code, error_message FROM operations WHERE id = ?",
+            (operation_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        id_, resource, kind, outcome, created, completes, location, code, message = row
+        return Operation(
+            id_, resource, OperationType(kind), OperationStatus(outcome), from_epoch(created), from_epoch(completes),
+            location, code, message,
+        )
+
+    async def delete_operation(self, operation_id: str) -> None:
+        self._db.execute("DELETE FROM operations WHERE id = ?", (operation_id,))
+
+
+_NUMBER_COLUMNS = (
+    "phone_number, country, number_type, area_code, state, holder, hold_expires_at, owner, assignment,"
+    " calling, sms, cost, currency, purchased_at"
+)
+
+
+def _number(row: tuple[Any, ...]) -> PhoneNumber:
+    (number, country, kind, area, state, holder, hold_expires, owner, who, calling, sms, cost, cur, purchased) = row
+    return PhoneNumber(
+        phone_number=number,
+        country=country,
+        number_type=NumberType(kind),
+        area_code=area,
+        state=NumberState(state),
+        holder=holder,
+        hold_expires_at=from_epoch(hold_expires) if hold_expires is not None else None,
+        owner=owner,
+        assignment=AssignmentType(who) if who else None,
+        capabilities=Capabilities(Direction(calling), Direction(sms)) if calling else None,
+        cost=Cost(cost, cur) if cost is not None else None,
+        purchased_at=from_epoch(purchased) if purchased is not None else None,
+    )
+
+
+class SqliteStore:
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._db = connection
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: str) -> SqliteStore:
+        connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+        if path != ":memory:":
+            connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("PRAGMA synchronous = NORMAL")
+        connection.execute("PRAGMA foreign_keys = ON")
+        store = cls(connection)
+        store.upgrade()
+        return store
+
+    def upgrade(self) -> list[int]:
+        """Apply the migrations this database lacks; returns the versions applied."""
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)")
+            done = {row[0] for row in db.execute("SELECT version FROM schema_migrations")}
+            applied = []
+            for migration in migrations("sqlite"):
+                if migration.version in done:
+                    continue
+                for statement in _statements(migration.sql):
+                    db.execute(statement)
+                db.execute("INSERT INTO schema_migrations VALUES (?, ?)", (migration.version, migration.name))
+                applied.append(migration.version)
+            db.execute("COMMIT")
+            return applied
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[SqliteTransaction]:
+        async with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield SqliteTransaction(self._db)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    async def is_empty(self) -> bool:
+        return self._db.execute("SELECT NOT EXISTS (SELECT 1 FROM numbers)").fetchone()[0] == 1
+
+    async def load_catalog(self, countries: Iterable[Country], offerings: Iterable[Offering]) -> None:
+        async with self.transaction():
+            self._db.executemany(
+                "INSERT OR IGNORE INTO countries (code, name, do_not_resell) VALUES (?, ?, ?)",
+                [(c.code, c.name, int(c.do_not_resell)) for c in countries],
+            )
+            self._db.executemany(
+                "INSERT OR IGNORE INTO offerings (country, number_type, assignment, calling, sms, cost, currency,"
+                " billing_frequency) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        o.country, o.number_type.value, o.assignment.value, o.capabilities.calling.value,
+                        o.capabilities.sms.value, o.cost.amount, o.cost.currency, o.cost.billing_frequency,
+                    )
+                    for o in offerings
+                ],
+            )
+
+    async def load_numbers(self, locality: Locality, numbers: Sequence[str]) -> int:
+        async with self.transaction():
+            self._db.execute(
+                "INSERT OR IGNORE INTO localities (country, number_type, area_code, name, division_abbr, division_name)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    locality.country, locality.number_type.value, locality.area_code, locality.name,
+                    locality.division_abbr, locality.division_name,
+                ),
+            )
+            locality_id = self._db.execute(
+                "SELECT id FROM localities WHERE country = ? AND number_type = ? AND area_code = ?"
+                " AND name IS ? AND division_abbr IS ?",
+                (locality.country, locality.number_type.value, locality.area_code, locality.name, locality.division_abbr),
+            ).fetchone()[0]
+            before = self._db.total_changes
+            self._db.executemany(
+                "INSERT OR IGNORE INTO numbers (phone_number, country, number_type, area_code, locality_id)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(n, locality.country, locality.number_type.value, locality.area_code, locality_id) for n in numbers],
+            )
+            return self._db.total_changes - before
+
+    async def sweep_expired(self, now: float) -> int:
+        async with self.transaction():
+            cursor = self._db.execute(
+                "UPDATE numbers SET state = 'available', holder = NULL, hold_expires_at = NULL"
+                " WHERE state = 'held' AND hold_expires_at <= ?",
+                (now,),
+            )
+            self._db.execute("UPDATE searches SET status = 'expired' WHERE status = 'held' AND expires_at <= ?", (now,))
+            return cursor.rowcount
+
+    async def close(self) -> None:
+        self._db.close()
+
+
+def _statements(sql: str) -> list[str]:
+    return [s.strip() for s in sql.split(";") if s.strip() and not all(
+        line.strip().startswith("--") or not line.strip() for line in s.splitlines())]
