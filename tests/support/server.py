@@ -1,0 +1,88 @@
+"""Run a real `numberpool serve` process for tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+READY = "numberpool: ready. Connection string: "
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ServerProcess:
+    """`python -m numberpool serve` on a free port, stopped by `stop()`."""
+
+    def __init__(self, data_dir: Path, *args: str, tls: bool = True, port: int | None = None) -> None:
+        self.data_dir = data_dir
+        self.port = port or free_port()
+        self.tls = tls
+        self.args = args
+        self.output: list[str] = []
+        self.connection_string = ""
+        self._process: subprocess.Popen[str] | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+
+    @property
+    def ca(self) -> Path:
+        return self.data_dir / "tls" / "ca.pem"
+
+    @property
+    def pid(self) -> int:
+        assert self._process is not None
+        return self._process.pid
+
+    def start(self, timeout: float = 60.0) -> ServerProcess:
+        command = [sys.executable, "-m", "numberpool", "serve", "--port", str(self.port),
+                   "--data-dir", str(self.data_dir), *self.args]
+        if not self.tls:
+            command.append("--no-tls")
+        self._process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+        )
+        ready = threading.Event()
+
+        def pump() -> None:
+            assert self._process is not None and self._process.stdout is not None
+            for line in self._process.stdout:
+                self.output.append(line.rstrip("\n"))
+                if line.startswith(READY):
+                    self.connection_string = line[len(READY):].strip()
+                    ready.set()
+            ready.set()
+
+        threading.Thread(target=pump, daemon=True).start()
+        deadline = time.monotonic() + timeout
+        while not ready.wait(0.05):
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("numberpool did not start:\n" + "\n".join(self.output))
+        if not self.connection_string:
+            raise RuntimeError("numberpool exited:\n" + "\n".join(self.output))
+        return self
+
+    def stop(self) -> None:
+        if self._process and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+
+    def kill(self) -> None:
+        if self._process and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
