@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import ssl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -34,6 +35,23 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     os.environ["SSL_CERT_FILE"] = str(process.ca)
     yield process
     process.stop()
+
+
+@pytest.fixture()
+def make_server(server: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., ServerProcess]]:
+    """Start extra servers with their own flags; they share the session server's development CA."""
+    started: list[ServerProcess] = []
+
+    def start(*args: str) -> ServerProcess:
+        data_dir = tmp_path_factory.mktemp("numberpool-extra")
+        shutil.copytree(server.data_dir / "tls", data_dir / "tls")
+        process = ServerProcess(data_dir, *args).start()
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()
 
 
 @pytest.fixture(scope="session")
