@@ -11,6 +11,7 @@ from numberpool.core.resources import DEV_ACCESS_KEY, DEV_RESOURCE, ResourceSpec
 
 DEFAULT_PORT = 8443
 DEFAULT_DATA_DIR = Path(".numberpool")
+DATABASE_SCHEMES = ("sqlite", "postgresql", "postgres")
 
 
 @dataclass
@@ -59,6 +60,11 @@ class ServerConfig:
             raise ValueError("--inventory-size must not be negative")
         if (self.cert is None) != (self.key is None):
             raise ValueError("--cert and --key go together")
+        scheme = self.database_url().split("://", 1)[0] if "://" in self.database_url() else "sqlite"
+        if scheme not in DATABASE_SCHEMES:
+            raise ValueError(
+                f"unsupported database URL scheme {scheme!r}: use a SQLite file path, 'memory' or postgresql://"
+            )
         ids = [r.id for r in self.resources]
         if len(ids) != len(set(ids)):
             raise ValueError("resource ids must be unique")
