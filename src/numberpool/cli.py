@@ -41,6 +41,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="demo numbers per area code seeded into an empty database (default 1000; 0: none)")
     serve.add_argument("--sweep-seconds", type=float, default=30.0,
                        help="how often expired holds are returned to the inventory (default 30)")
+    serve.add_argument("--workers", type=int, default=1,
+                       help="worker processes sharing the port (default 1); all share one database")
     serve.add_argument("--resource", action="append", default=[], metavar="ID=KEY[,KEY2]",
                        help="declare another resource (tenant) with base64 access keys; repeatable")
     serve.add_argument("--config", type=Path, help="TOML file with [[resources]] tables (id, keys)")
@@ -62,6 +64,7 @@ def _config(args: argparse.Namespace) -> ServerConfig:
         config.operation_latency = args.operation_latency
         config.inventory_size = args.inventory_size
         config.sweep_seconds = args.sweep_seconds
+        config.workers = args.workers
         config.skip_api_version_check = args.skip_api_version_check
         config.resources.extend(parse_resource_flag(flag) for flag in args.resource)
         if args.config:

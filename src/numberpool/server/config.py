@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from numberpool.core.context import MAX_HOLD_MINUTES, Settings
@@ -12,6 +13,7 @@ from numberpool.core.resources import DEV_ACCESS_KEY, DEV_RESOURCE, ResourceSpec
 DEFAULT_PORT = 8443
 DEFAULT_DATA_DIR = Path(".numberpool")
 DATABASE_SCHEMES = ("sqlite", "postgresql", "postgres")
+MEMORY_DATABASES = ("memory", ":memory:", "sqlite://", "sqlite:///:memory:")
 
 
 @dataclass
@@ -27,6 +29,7 @@ class ServerConfig:
     operation_latency: float = 0.0
     inventory_size: int = 1000
     sweep_seconds: float = 30.0
+    workers: int = 1
     skip_api_version_check: bool = False
     resources: list[ResourceSpec] = field(default_factory=lambda: [DEV_RESOURCE])
 
@@ -51,7 +54,25 @@ class ServerConfig:
     def settings(self) -> Settings:
         return Settings(hold_minutes=self.hold_minutes, operation_latency=self.operation_latency)
 
+    def to_json(self) -> str:
+        """The config as JSON, for worker processes."""
+        data = asdict(self)
+        for name in ("data_dir", "cert", "key"):
+            data[name] = str(data[name]) if data[name] is not None else None
+        data["resources"] = [{"id": r.id, "keys": list(r.keys)} for r in self.resources]
+        return json.dumps(data)
+
+    @classmethod
+    def from_json(cls, text: str) -> ServerConfig:
+        data = json.loads(text)
+        for name in ("data_dir", "cert", "key"):
+            data[name] = Path(data[name]) if data[name] is not None else None
+        data["resources"] = [ResourceSpec(r["id"], tuple(r["keys"])) for r in data["resources"]]
+        return cls(**data)
+
     def validate(self) -> None:
+        if self.workers < 1:
+            raise ValueError("--workers must be at least 1")
         if not 0 < self.hold_minutes <= MAX_HOLD_MINUTES:
             raise ValueError(f"--hold-minutes must be more than 0 and at most {MAX_HOLD_MINUTES:g}")
         if self.operation_latency < 0:
@@ -65,6 +86,8 @@ class ServerConfig:
             raise ValueError(
                 f"unsupported database URL scheme {scheme!r}: use a SQLite file path, 'memory' or postgresql://"
             )
+        if self.workers > 1 and self.database_url() in MEMORY_DATABASES:
+            raise ValueError("an in-memory database lives in one process: use a file or PostgreSQL with --workers")
         ids = [r.id for r in self.resources]
         if len(ids) != len(set(ids)):
             raise ValueError("resource ids must be unique")

@@ -1,10 +1,11 @@
-"""Starting the service: store, demo seed, sweeper, ASGI server."""
+"""Starting the service: prepare the store, then serve with one or more worker processes."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import os
 import socket
 import sys
 import time
@@ -12,6 +13,7 @@ from collections.abc import AsyncIterator
 
 import uvicorn
 from starlette.applications import Starlette
+from uvicorn.supervisors import Multiprocess
 
 from numberpool.api.app import create_app
 from numberpool.core.context import Context
@@ -22,9 +24,25 @@ from numberpool.store import open_store
 
 log = logging.getLogger("numberpool")
 
+CONFIG_ENV = "NUMBERPOOL_SERVER_CONFIG"
+READY = "numberpool: ready. Connection string: "
+
 
 def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+async def prepare_store(config: ServerConfig) -> None:
+    """Migrate the database and seed the demo inventory into an empty one, once, before any worker starts."""
+    store = await open_store(config.database_url())
+    try:
+        if config.inventory_size and await store.is_empty():
+            started = time.monotonic()
+            say(f"numberpool: seeding the demo inventory ({config.inventory_size} numbers per area code)...")
+            added = await seed_demo(store, config.inventory_size)
+            say(f"numberpool: seeded {added} numbers in {time.monotonic() - started:.1f}s")
+    finally:
+        await store.close()
 
 
 async def _sweep_forever(ctx: Context, every: float) -> None:
@@ -39,19 +57,12 @@ async def _sweep_forever(ctx: Context, every: float) -> None:
 
 
 def build_app(config: ServerConfig) -> Starlette:
-    resources = [spec.to_resource() for spec in config.resources]
-    ctx_holder: dict[str, Context] = {}
+    """The ASGI app of one process; its store opens and its sweeper starts with the lifespan."""
+    ctx = Context(store=_NotOpen(), settings=config.settings())  # type: ignore[arg-type]
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        store = await open_store(config.database_url())
-        ctx = ctx_holder["ctx"]
-        ctx.store = store
-        if config.inventory_size and await store.is_empty():
-            started = time.monotonic()
-            say(f"numberpool: seeding the demo inventory ({config.inventory_size} numbers per area code)...")
-            added = await seed_demo(store, config.inventory_size)
-            say(f"numberpool: seeded {added} numbers in {time.monotonic() - started:.1f}s")
+        ctx.store = await open_store(config.database_url())
         sweeper = asyncio.create_task(_sweep_forever(ctx, config.sweep_seconds))
         try:
             yield
@@ -59,44 +70,60 @@ def build_app(config: ServerConfig) -> Starlette:
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
-            await store.close()
+            await ctx.store.close()
 
-    ctx = Context(store=None, settings=config.settings())  # type: ignore[arg-type]  # set in lifespan
-    ctx_holder["ctx"] = ctx
+    resources = [spec.to_resource() for spec in config.resources]
     return create_app(ctx, resources, skip_api_version_check=config.skip_api_version_check, lifespan=lifespan)
+
+
+def worker_app() -> Starlette:
+    """The app factory each worker process imports; the parent passes the config in the environment."""
+    return build_app(ServerConfig.from_json(os.environ[CONFIG_ENV]))
+
+
+class _NotOpen:
+    def __getattr__(self, name: str) -> object:
+        raise RuntimeError("the store is opened by the application lifespan")
+
+
+def _tls_options(config: ServerConfig) -> dict[str, str]:
+    if not config.tls:
+        return {}
+    if config.cert and config.key:
+        return {"ssl_certfile": str(config.cert), "ssl_keyfile": str(config.key)}
+    files = development_tls(config.data_dir, (config.public_host,))
+    ca = files.ca.resolve() if files.ca else None
+    say(f"numberpool: HTTPS with the development CA {ca}. Trust it in clients with:")
+    say(f"  export REQUESTS_CA_BUNDLE={ca} SSL_CERT_FILE={ca} NODE_EXTRA_CA_CERTS={ca}")
+    return {"ssl_certfile": str(files.cert), "ssl_keyfile": str(files.key)}
 
 
 def serve(config: ServerConfig) -> None:
     config.validate()
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    ssl: dict[str, str] = {}
-    if config.tls:
-        if config.cert and config.key:
-            ssl = {"ssl_certfile": str(config.cert), "ssl_keyfile": str(config.key)}
-        else:
-            files = development_tls(config.data_dir, (config.public_host,))
-            ssl = {"ssl_certfile": str(files.cert), "ssl_keyfile": str(files.key)}
-            ca = files.ca.resolve() if files.ca else None
-            say(f"numberpool: HTTPS with the development CA {ca}. Trust it in clients with:")
-            say(f"  export REQUESTS_CA_BUNDLE={ca} SSL_CERT_FILE={ca} NODE_EXTRA_CA_CERTS={ca}")
+    tls = _tls_options(config)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    server = uvicorn.Server(
-        uvicorn.Config(
-            build_app(config),
-            host=config.host,
-            port=config.port,
-            log_level="warning",
-            access_log=False,
-            lifespan="on",
-            **ssl,  # type: ignore[arg-type]
-        )
-    )
+    asyncio.run(prepare_store(config))
+    common = dict(host=config.host, port=config.port, log_level="warning", access_log=False, lifespan="on", **tls)
+    if config.workers > 1:
+        os.environ[CONFIG_ENV] = config.to_json()
+        uv_config = uvicorn.Config("numberpool.server.run:worker_app", factory=True, workers=config.workers, **common)
+        try:
+            sock = uv_config.bind_socket()
+        except SystemExit:
+            raise SystemExit(1) from None
+        say(f"numberpool: {config.workers} worker processes")
+        say(READY + config.connection_string())
+        Multiprocess(uv_config, sockets=[sock]).run()
+        return
+
+    server = uvicorn.Server(uvicorn.Config(build_app(config), **common))
     bind = server.startup
 
     async def startup(sockets: list[socket.socket] | None = None) -> None:
         await bind(sockets)
         if server.started:
-            say(f"numberpool: ready. Connection string: {config.connection_string()}")
+            say(READY + config.connection_string())
 
     server.startup = startup  # type: ignore[method-assign]
     server.run()
