@@ -274,7 +274,7 @@ class SqliteStore:
         self._lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: str) -> SqliteStore:
+    async def open(cls, path: str, *, upgrade: bool = True) -> SqliteStore:
         connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
         if path != ":memory:":
@@ -282,7 +282,8 @@ class SqliteStore:
         connection.execute("PRAGMA synchronous = NORMAL")
         connection.execute("PRAGMA foreign_keys = ON")
         store = cls(connection)
-        store.upgrade()
+        if upgrade:
+            store.upgrade()
         return store
 
     def upgrade(self) -> list[int]:
@@ -340,19 +341,24 @@ class SqliteStore:
 
     async def load_numbers(self, locality: Locality, numbers: Sequence[str]) -> int:
         async with self.transaction():
-            self._db.execute(
-                "INSERT OR IGNORE INTO localities (country, number_type, area_code, name, division_abbr, division_name)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    locality.country, locality.number_type.value, locality.area_code, locality.name,
-                    locality.division_abbr, locality.division_name,
-                ),
-            )
-            locality_id = self._db.execute(
+            # Look up before inserting: the UNIQUE constraint treats NULLs as distinct, so
+            # INSERT OR IGNORE alone would add a town-less locality again on every load.
+            found = self._db.execute(
                 "SELECT id FROM localities WHERE country = ? AND number_type = ? AND area_code = ?"
-                " AND name IS ? AND division_abbr IS ?",
+                " AND name IS ? AND division_abbr IS ? ORDER BY id LIMIT 1",
                 (locality.country, locality.number_type.value, locality.area_code, locality.name, locality.division_abbr),
-            ).fetchone()[0]
+            ).fetchone()
+            if found is not None:
+                locality_id = found[0]
+            else:
+                locality_id = self._db.execute(
+                    "INSERT INTO localities (country, number_type, area_code, name, division_abbr, division_name)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        locality.country, locality.number_type.value, locality.area_code, locality.name,
+                        locality.division_abbr, locality.division_name,
+                    ),
+                ).lastrowid
             before = self._db.total_changes
             self._db.executemany(
                 "INSERT OR IGNORE INTO numbers (phone_number, country, number_type, area_code, locality_id)"

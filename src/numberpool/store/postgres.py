@@ -1,0 +1,452 @@
+"""The server engine: PostgreSQL through asyncpg, with a connection pool.
+
+Same tables, same SQL semantics and the same epoch-seconds times as the SQLite
+engine, so the core cannot tell them apart. What differs is concurrency: SQLite
+runs one transaction at a time, PostgreSQL runs many, each on its own pooled
+connection at READ COMMITTED. Row locks give back the one-at-a-time outcome the
+core is written for:
+
+* `take_available` locks the numbers it returns with FOR UPDATE SKIP LOCKED, so
+  concurrent searches neither wait for each other nor get the same number, and
+  `hold` then changes only rows this transaction locked.
+* `get_search`, `get_operation` and `get_number` lock the row they read (FOR
+  UPDATE). The core reads a record, decides, then writes; the lock makes a second
+  transaction on the same record wait for the first and then read what it wrote,
+  exactly as if they had run one after the other (a repeated purchase gets the
+  first purchase's operation, a second release of a number gets 404).
+* Every change of a number's state is a conditional UPDATE (`WHERE state = ...`),
+  so it is a no-op, not a corruption, on a row that moved on meanwhile.
+* Locks are always taken search first, then its numbers; the sweeper skips rows
+  others hold (SKIP LOCKED) and catches them on its next round. Nothing waits in
+  a cycle, so there are no deadlocks to retry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+
+from numberpool.core.model import (
+    AssignmentType,
+    Capabilities,
+    Cost,
+    Country,
+    Direction,
+    Locality,
+    NumberState,
+    NumberType,
+    Offering,
+    Operation,
+    OperationStatus,
+    OperationType,
+    PhoneNumber,
+    Search,
+)
+from numberpool.core.timeutil import from_epoch, to_epoch
+from numberpool.store.migrations import migrations
+
+DEFAULT_MIN_POOL_SIZE = 1
+DEFAULT_MAX_POOL_SIZE = 10
+
+# pg_advisory_xact_lock key that serialises schema upgrades of one database: b"NPmigrat".
+_MIGRATION_LOCK = 0x4E50_6D69_6772_6174
+
+
+def _count(status: str) -> int:
+    """Rows affected, from a command tag such as 'UPDATE 3' or 'INSERT 0 5'."""
+    return int(status.rsplit(" ", 1)[-1])
+
+
+class PostgresTransaction:
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self._db = connection
+
+    # catalog
+
+    async def countries(self) -> list[Country]:
+        rows = await self._db.fetch("SELECT code, name, do_not_resell FROM countries ORDER BY code")
+        return [Country(code, name, bool(dnr)) for code, name, dnr in rows]
+
+    async def offerings(self, country: str) -> list[Offering]:
+        rows = await self._db.fetch(
+            "SELECT country, number_type, assignment, calling, sms, cost, currency, billing_frequency"
+            " FROM offerings WHERE country = $1 ORDER BY id",
+            country,
+        )
+        return [
+            Offering(
+                c, NumberType(t), AssignmentType(a), Capabilities(Direction(ca), Direction(s)), Cost(cost, cur, freq)
+            )
+            for c, t, a, ca, s, cost, cur, freq in rows
+        ]
+
+    async def localities(self, country: str) -> list[Locality]:
+        rows = await self._db.fetch(
+            "SELECT country, number_type, area_code, name, division_abbr, division_name"
+            " FROM localities WHERE country = $1 ORDER BY id",
+            country,
+        )
+        return [Locality(c, NumberType(t), ac, n, da, dn) for c, t, ac, n, da, dn in rows]
+
+    # inventory
+
+    async def take_available(
+        self, country: str, number_type: NumberType, area_code: str | None, limit: int, now: float
+    ) -> list[str]:
+        params: list[Any] = [country, number_type.value]
+        area_clause = ""
+        if area_code is not None:
+            params.append(area_code)
+            area_clause = f"AND area_code = ${len(params)}"
+        n = len(params)
+        # Rows another transaction has locked are skipped, not waited for: it is
+        # taking them. A row that changed since this statement's snapshot is
+        # re-checked against the WHERE clause before it is locked and returned.
+        free = await self._db.fetch(
+            f"SELECT phone_number FROM numbers WHERE country = $1 AND number_type = $2 {area_clause}"
+            f" AND state = 'available' ORDER BY phone_number LIMIT ${n + 1} FOR UPDATE SKIP LOCKED",
+            *params,
+            limit,
+        )
+        picked = [row[0] for row in free]
+        if len(picked) < limit:
+            lapsed = await self._db.fetch(
+                f"SELECT phone_number FROM numbers WHERE country = $1 AND number_type = $2 {area_clause}"
+                f" AND state = 'held' AND hold_expires_at <= ${n + 1} ORDER BY phone_number LIMIT ${n + 2}"
+                " FOR UPDATE SKIP LOCKED",
+                *params,
+                float(now),
+                limit - len(picked),
+            )
+            picked.extend(row[0] for row in lapsed)
+        return picked
+
+    async def hold(self, numbers: Sequence[str], holder: str, expires_at: float) -> None:
+        # The rows were locked by `take_available` in this transaction; the state
+        # condition makes sure a hold can never take a purchased number regardless.
+        wanted = set(numbers)
+        status = await self._db.execute(
+            "UPDATE numbers SET state = 'held', holder = $1, hold_expires_at = $2"
+            " WHERE phone_number = ANY($3::text[]) AND state IN ('available', 'held')",
+            holder,
+            float(expires_at),
+            list(wanted),
+        )
+        if _count(status) != len(wanted):
+            raise RuntimeError(
+                f"hold: {len(wanted) - _count(status)} of {len(wanted)} numbers were not free;"
+                " hold only numbers that take_available returned in the same transaction"
+            )
+
+    async def release_holds(self, holder: str) -> int:
+        status = await self._db.execute(
+            "UPDATE numbers SET state = 'available', holder = NULL, hold_expires_at = NULL"
+            " WHERE holder = $1 AND state = 'held'",
+            holder,
+        )
+        return _count(status)
+
+    async def purchase_held(self, holder: str, owner: str, search: Search, now: float) -> int:
+        status = await self._db.execute(
+            "UPDATE numbers SET state = 'purchased', holder = NULL, hold_expires_at = NULL, owner = $1,"
+            " assignment = $2, calling = $3, sms = $4, cost = $5, currency = $6, purchased_at = $7"
+            " WHERE holder = $8 AND state = 'held'",
+            owner,
+            search.assignment.value,
+            search.capabilities.calling.value,
+            search.capabilities.sms.value,
+            float(search.cost.amount),
+            search.cost.currency,
+            float(now),
+            holder,
+        )
+        return _count(status)
+
+    async def get_number(self, phone_number: str) -> PhoneNumber | None:
+        # Locked: a release or capability change that follows sees no concurrent one.
+        row = await self._db.fetchrow(
+            f"SELECT {_NUMBER_COLUMNS} FROM numbers WHERE phone_number = $1 FOR UPDATE", phone_number
+        )
+        return _number(tuple(row)) if row else None
+
+    async def owned_numbers(self, owner: str, skip: int, top: int) -> list[PhoneNumber]:
+        # SQLite reads a negative LIMIT as "no limit" and a negative OFFSET as 0.
+        rows = await self._db.fetch(
+            f"SELECT {_NUMBER_COLUMNS} FROM numbers WHERE owner = $1 ORDER BY phone_number LIMIT $2 OFFSET $3",
+            owner,
+            top if top >= 0 else None,
+            max(skip, 0),
+        )
+        return [_number(tuple(row)) for row in rows]
+
+    async def set_capabilities(self, phone_number: str, capabilities: Capabilities, cost: Cost) -> None:
+        await self._db.execute(
+            "UPDATE numbers SET calling = $1, sms = $2, cost = $3, currency = $4"
+            " WHERE phone_number = $5 AND state = 'purchased'",
+            capabilities.calling.value,
+            capabilities.sms.value,
+            float(cost.amount),
+            cost.currency,
+            phone_number,
+        )
+
+    async def release_number(self, phone_number: str) -> None:
+        await self._db.execute(
+            "UPDATE numbers SET state = 'available', owner = NULL, assignment = NULL, calling = NULL, sms = NULL,"
+            " cost = NULL, currency = NULL, purchased_at = NULL WHERE phone_number = $1 AND state = 'purchased'",
+            phone_number,
+        )
+
+    # searches
+
+    async def insert_search(self, search: Search) -> None:
+        await self._db.execute(
+            "INSERT INTO searches (id, resource, country, number_type, assignment, calling, sms, area_code,"
+            " quantity, cost, currency, created_at, expires_at, agreement_required, status, error, phone_numbers)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+            search.id,
+            search.resource,
+            search.country,
+            search.number_type.value,
+            search.assignment.value,
+            search.capabilities.calling.value,
+            search.capabilities.sms.value,
+            search.area_code,
+            search.quantity,
+            float(search.cost.amount),
+            search.cost.currency,
+            to_epoch(search.created_at),
+            to_epoch(search.expires_at),
+            bool(search.agreement_required),
+            search.status,
+            search.error,
+            list(search.phone_numbers),
+        )
+
+    async def get_search(self, search_id: str) -> Search | None:
+        # Locked: purchases and cancellations of one search run one after the other.
+        row = await self._db.fetchrow(
+            "SELECT id, resource, country, number_type, assignment, calling, sms, area_code, quantity, cost,"
+            " currency, created_at, expires_at, agreement_required, status, error, phone_numbers"
+            " FROM searches WHERE id = $1 FOR UPDATE",
+            search_id,
+        )
+        if row is None:
+            return None
+        (id_, resource, country, kind, who, calling, sms, area, qty, cost, cur, created, expires, dnr, status, error, nums) = row
+        return Search(
+            id=id_,
+            resource=resource,
+            country=country,
+            number_type=NumberType(kind),
+            assignment=AssignmentType(who),
+            capabilities=Capabilities(Direction(calling), Direction(sms)),
+            area_code=area,
+            quantity=qty,
+            cost=Cost(cost, cur),
+            created_at=from_epoch(created),
+            expires_at=from_epoch(expires),
+            agreement_required=bool(dnr),
+            status=status,
+            error=error,
+            phone_numbers=list(nums),
+        )
+
+    async def set_search_status(self, search_id: str, status: str) -> None:
+        await self._db.execute("UPDATE searches SET status = $1 WHERE id = $2", status, search_id)
+
+    # operations
+
+    async def insert_operation(self, operation: Operation) -> None:
+        await self._db.execute(
+            "INSERT INTO operations (id, resource, operation_type, outcome, created_at, completes_at,"
+            " resource_location, error_code, error_message) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            operation.id,
+            operation.resource,
+            operation.operation_type.value,
+            operation.outcome.value,
+            to_epoch(operation.created_at),
+            to_epoch(operation.completes_at),
+            operation.resource_location,
+            operation.error_code,
+            operation.error_message,
+        )
+
+    async def get_operation(self, operation_id: str) -> Operation | None:
+        # Locked: a concurrent cancel of the same operation waits, then finds it gone.
+        row = await self._db.fetchrow(
+            "SELECT id, resource, operation_type, outcome, created_at, completes_at, resource_location,"
+            " error_code, error_message FROM operations WHERE id = $1 FOR UPDATE",
+            operation_id,
+        )
+        if row is None:
+            return None
+        id_, resource, kind, outcome, created, completes, location, code, message = row
+        return Operation(
+            id_, resource, OperationType(kind), OperationStatus(outcome), from_epoch(created), from_epoch(completes),
+            location, code, message,
+        )
+
+    async def delete_operation(self, operation_id: str) -> None:
+        await self._db.execute("DELETE FROM operations WHERE id = $1", operation_id)
+
+
+_NUMBER_COLUMNS = (
+    "phone_number, country, number_type, area_code, state, holder, hold_expires_at, owner, assignment,"
+    " calling, sms, cost, currency, purchased_at"
+)
+
+
+def _number(row: tuple[Any, ...]) -> PhoneNumber:
+    (number, country, kind, area, state, holder, hold_expires, owner, who, calling, sms, cost, cur, purchased) = row
+    return PhoneNumber(
+        phone_number=number,
+        country=country,
+        number_type=NumberType(kind),
+        area_code=area,
+        state=NumberState(state),
+        holder=holder,
+        hold_expires_at=from_epoch(hold_expires) if hold_expires is not None else None,
+        owner=owner,
+        assignment=AssignmentType(who) if who else None,
+        capabilities=Capabilities(Direction(calling), Direction(sms)) if calling else None,
+        cost=Cost(cost, cur) if cost is not None else None,
+        purchased_at=from_epoch(purchased) if purchased is not None else None,
+    )
+
+
+class PostgresStore:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    @classmethod
+    async def open(
+        cls,
+        url: str,
+        *,
+        min_size: int = DEFAULT_MIN_POOL_SIZE,
+        max_size: int = DEFAULT_MAX_POOL_SIZE,
+        upgrade: bool = True,
+    ) -> PostgresStore:
+        """Connect a pool to `url` (postgresql:// or postgres://) and bring the schema up to date.
+
+        Query parameters asyncpg does not know are sent as server settings, so
+        `?search_path=tenant_a` selects a schema.
+        """
+        if not 1 <= min_size <= max_size:
+            raise ValueError(f"pool sizes must satisfy 1 <= min_size <= max_size, got {min_size} and {max_size}")
+        pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size)
+        store = cls(pool)
+        if upgrade:
+            try:
+                await store.upgrade()
+            except BaseException:
+                await pool.close()
+                raise
+        return store
+
+    async def upgrade(self) -> list[int]:
+        """Apply the migrations this database lacks; returns the versions applied.
+
+        One transaction under an advisory lock: processes starting together take
+        turns, and the later ones find nothing left to do.
+        """
+        async with self._pool.acquire() as db, db.transaction():
+            await db.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
+            await db.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)"
+            )
+            done = {row[0] for row in await db.fetch("SELECT version FROM schema_migrations")}
+            applied = []
+            for migration in migrations("postgres"):
+                if migration.version in done:
+                    continue
+                await db.execute(migration.sql)  # no arguments: simple protocol, many statements
+                await db.execute(
+                    "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", migration.version, migration.name
+                )
+                applied.append(migration.version)
+            return applied
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
+        """One pooled connection inside one transaction: commit on success, roll back on any exception."""
+        async with self._pool.acquire() as db, db.transaction():
+            yield db
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[PostgresTransaction]:
+        async with self._connection() as db:
+            yield PostgresTransaction(db)
+
+    async def is_empty(self) -> bool:
+        return bool(await self._pool.fetchval("SELECT NOT EXISTS (SELECT 1 FROM numbers)"))
+
+    async def load_catalog(self, countries: Iterable[Country], offerings: Iterable[Offering]) -> None:
+        async with self._connection() as db:
+            await db.executemany(
+                "INSERT INTO countries (code, name, do_not_resell) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                [(c.code, c.name, bool(c.do_not_resell)) for c in countries],
+            )
+            await db.executemany(
+                "INSERT INTO offerings (country, number_type, assignment, calling, sms, cost, currency,"
+                " billing_frequency) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+                [
+                    (
+                        o.country, o.number_type.value, o.assignment.value, o.capabilities.calling.value,
+                        o.capabilities.sms.value, float(o.cost.amount), o.cost.currency, o.cost.billing_frequency,
+                    )
+                    for o in offerings
+                ],
+            )
+
+    async def load_numbers(self, locality: Locality, numbers: Sequence[str]) -> int:
+        async with self._connection() as db:
+            await db.execute(
+                "INSERT INTO localities (country, number_type, area_code, name, division_abbr, division_name)"
+                " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                locality.country, locality.number_type.value, locality.area_code, locality.name,
+                locality.division_abbr, locality.division_name,
+            )
+            locality_id = await db.fetchval(
+                "SELECT id FROM localities WHERE country = $1 AND number_type = $2 AND area_code = $3"
+                " AND name IS NOT DISTINCT FROM $4 AND division_abbr IS NOT DISTINCT FROM $5",
+                locality.country, locality.number_type.value, locality.area_code, locality.name, locality.division_abbr,
+            )
+            if not numbers:
+                return 0
+            # COPY into a scratch table, then one INSERT that skips numbers already stored.
+            await db.execute("CREATE TEMP TABLE numberpool_load (phone_number TEXT NOT NULL) ON COMMIT DROP")
+            await db.copy_records_to_table("numberpool_load", records=[(n,) for n in numbers], columns=["phone_number"])
+            status = await db.execute(
+                "INSERT INTO numbers (phone_number, country, number_type, area_code, locality_id)"
+                " SELECT DISTINCT phone_number, $1, $2, $3, $4::bigint FROM numberpool_load"
+                " ON CONFLICT (phone_number) DO NOTHING",
+                locality.country, locality.number_type.value, locality.area_code, locality_id,
+            )
+            return _count(status)
+
+    async def sweep_expired(self, now: float) -> int:
+        # Searches before numbers (the order purchases and cancellations lock in), and
+        # rows someone else has locked are left for the next sweep rather than waited for.
+        async with self._connection() as db:
+            await db.execute(
+                "WITH due AS (SELECT id FROM searches WHERE status = 'held' AND expires_at <= $1"
+                " FOR UPDATE SKIP LOCKED)"
+                " UPDATE searches SET status = 'expired' FROM due WHERE searches.id = due.id",
+                float(now),
+            )
+            status = await db.execute(
+                "WITH due AS (SELECT phone_number FROM numbers WHERE state = 'held' AND hold_expires_at <= $1"
+                " FOR UPDATE SKIP LOCKED)"
+                " UPDATE numbers SET state = 'available', holder = NULL, hold_expires_at = NULL"
+                " FROM due WHERE numbers.phone_number = due.phone_number",
+                float(now),
+            )
+            return _count(status)
+
+    async def close(self) -> None:
+        await self._pool.close()
