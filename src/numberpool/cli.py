@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -41,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="demo numbers per area code seeded into an empty database (default 1000; 0: none)")
     serve.add_argument("--sweep-seconds", type=float, default=30.0,
                        help="how often expired holds are returned to the inventory (default 30)")
+    serve.add_argument("--pool-size", type=int, default=10,
+                       help="PostgreSQL connections per worker process (default 10)")
     serve.add_argument("--workers", type=int, default=1,
                        help="worker processes sharing the port (default 1); all share one database")
     serve.add_argument("--resource", action="append", default=[], metavar="ID=KEY[,KEY2]",
@@ -48,6 +51,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", type=Path, help="TOML file with [[resources]] tables (id, keys)")
     serve.add_argument("--skip-api-version-check", action="store_true",
                        help="answer unknown api-versions with the newest shapes instead of a 400")
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_commands.add_parser("upgrade", help="apply pending schema migrations and exit")
+    upgrade.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    upgrade.add_argument("--database", help="SQLite file path or postgresql:// URL (default: <data-dir>/numberpool.db)")
 
     conn = commands.add_parser("connection-string", help="print the development resource's connection string")
     _server_flags(conn)
@@ -65,6 +74,7 @@ def _config(args: argparse.Namespace) -> ServerConfig:
         config.inventory_size = args.inventory_size
         config.sweep_seconds = args.sweep_seconds
         config.workers = args.workers
+        config.pool_size = args.pool_size
         config.skip_api_version_check = args.skip_api_version_check
         config.resources.extend(parse_resource_flag(flag) for flag in args.resource)
         if args.config:
@@ -73,9 +83,25 @@ def _config(args: argparse.Namespace) -> ServerConfig:
     return config
 
 
+def _upgrade(args: argparse.Namespace) -> int:
+    from numberpool.store import upgrade
+
+    url = args.database or str(args.data_dir / "numberpool.db")
+    if not args.database:
+        args.data_dir.mkdir(parents=True, exist_ok=True)
+    applied = asyncio.run(upgrade(url))
+    print(f"applied migrations: {', '.join(map(str, applied))}" if applied else "the schema is up to date")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.command == "db":
+        try:
+            return _upgrade(args)
+        except (ValueError, OSError) as exc:
+            parser.error(str(exc))
     try:
         config = _config(args)
     except (ValueError, OSError) as exc:

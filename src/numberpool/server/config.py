@@ -30,6 +30,7 @@ class ServerConfig:
     inventory_size: int = 1000
     sweep_seconds: float = 30.0
     workers: int = 1
+    pool_size: int = 10
     skip_api_version_check: bool = False
     resources: list[ResourceSpec] = field(default_factory=lambda: [DEV_RESOURCE])
 
@@ -71,6 +72,8 @@ class ServerConfig:
         return cls(**data)
 
     def validate(self) -> None:
+        if self.pool_size < 1:
+            raise ValueError("--pool-size must be at least 1")
         if self.workers < 1:
             raise ValueError("--workers must be at least 1")
         if not 0 < self.hold_minutes <= MAX_HOLD_MINUTES:

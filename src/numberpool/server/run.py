@@ -24,6 +24,11 @@ from numberpool.store import open_store
 
 log = logging.getLogger("numberpool")
 
+# Every request is answered in milliseconds, so a few seconds is plenty for those in
+# flight. Without a bound, each idle keep-alive TLS client (SDKs pool connections)
+# keeps a stopping server waiting for its close_notify, up to asyncio's 30 s.
+GRACEFUL_SHUTDOWN_SECONDS = 3
+
 CONFIG_ENV = "NUMBERPOOL_SERVER_CONFIG"
 READY = "numberpool: ready. Connection string: "
 
@@ -62,7 +67,7 @@ def build_app(config: ServerConfig) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        ctx.store = await open_store(config.database_url())
+        ctx.store = await open_store(config.database_url(), max_size=config.pool_size)
         sweeper = asyncio.create_task(_sweep_forever(ctx, config.sweep_seconds))
         try:
             yield
@@ -104,7 +109,10 @@ def serve(config: ServerConfig) -> None:
     tls = _tls_options(config)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     asyncio.run(prepare_store(config))
-    common = dict(host=config.host, port=config.port, log_level="warning", access_log=False, lifespan="on", **tls)
+    common = dict(
+        host=config.host, port=config.port, log_level="warning", access_log=False, lifespan="on",
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS, **tls,
+    )
     if config.workers > 1:
         os.environ[CONFIG_ENV] = config.to_json()
         uv_config = uvicorn.Config("numberpool.server.run:worker_app", factory=True, workers=config.workers, **common)
