@@ -46,6 +46,7 @@ from numberpool.core.model import (
     Search,
 )
 from numberpool.core.timeutil import from_epoch, to_epoch
+from numberpool.store.invariant import INVARIANT_SQL
 from numberpool.store.migrations import migrations
 
 DEFAULT_MIN_POOL_SIZE = 1
@@ -447,6 +448,11 @@ class PostgresStore:
                 float(now),
             )
             return _count(status)
+
+    async def violations(self) -> list[tuple[str, str]]:
+        """Rows of the inventory invariant query; empty when the inventory is consistent."""
+        async with self._connection() as db:
+            return [(row[0], row[1]) for row in await db.fetch(INVARIANT_SQL)]
 
     async def close(self) -> None:
         await self._pool.close()

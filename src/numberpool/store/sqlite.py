@@ -32,6 +32,7 @@ from numberpool.core.model import (
     Search,
 )
 from numberpool.core.timeutil import from_epoch, to_epoch
+from numberpool.store.invariant import INVARIANT_SQL
 from numberpool.store.migrations import migrations
 
 _BUSY_TIMEOUT_MS = 10_000
@@ -376,6 +377,10 @@ class SqliteStore:
             )
             self._db.execute("UPDATE searches SET status = 'expired' WHERE status = 'held' AND expires_at <= ?", (now,))
             return cursor.rowcount
+
+    async def violations(self) -> list[tuple[str, str]]:
+        """Rows of the inventory invariant query; empty when the inventory is consistent."""
+        return [(rule, number) for rule, number in self._db.execute(INVARIANT_SQL).fetchall()]
 
     async def close(self) -> None:
         self._db.close()

@@ -1,0 +1,25 @@
+"""The inventory invariant as one SQL query, the same text on every engine.
+
+It returns one row per violation: every number is in exactly one known state; a
+held number has exactly one holder, a search that still holds it (or whose hold
+has lapsed and awaits the sweep); a purchased number has exactly one owner and no holder; an available
+number has neither. Zero rows means the inventory is consistent.
+"""
+
+INVARIANT_SQL = """
+SELECT 'unknown state' AS rule, phone_number FROM numbers
+ WHERE state NOT IN ('available', 'held', 'reserved', 'purchased', 'aging')
+UNION ALL
+SELECT 'held without a holding search', n.phone_number FROM numbers n
+  LEFT JOIN searches s ON s.id = n.holder
+ WHERE n.state = 'held' AND (s.id IS NULL OR s.status NOT IN ('held', 'expired'))
+UNION ALL
+SELECT 'purchased without exactly one owner', phone_number FROM numbers
+ WHERE state = 'purchased' AND (owner IS NULL OR holder IS NOT NULL)
+UNION ALL
+SELECT 'available with a holder or owner', phone_number FROM numbers
+ WHERE state = 'available' AND (holder IS NOT NULL OR owner IS NOT NULL)
+UNION ALL
+SELECT 'owned but not purchased', phone_number FROM numbers
+ WHERE owner IS NOT NULL AND state <> 'purchased'
+"""
