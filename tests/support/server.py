@@ -44,6 +44,11 @@ class ServerProcess:
         assert self._process is not None
         return self._process.pid
 
+    @property
+    def returncode(self) -> int | None:
+        """The exit status once stopped: minus the signal number if a signal ended it."""
+        return self._process.returncode if self._process else None
+
     def start(self, timeout: float = 60.0) -> ServerProcess:
         command = [sys.executable, "-m", "numberpool", "serve", "--port", str(self.port),
                    "--data-dir", str(self.data_dir), *self.args]

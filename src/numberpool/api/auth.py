@@ -7,7 +7,6 @@ values of the signed headers (`x-ms-date;host;x-ms-content-sha256`) in order.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
@@ -55,7 +54,7 @@ class Authenticator:
             raise denied("SignedHeaders must include x-ms-date, host and x-ms-content-sha256.")
         try:
             signature = base64.b64decode(fields.get("Signature", ""), validate=True)
-        except binascii.Error:
+        except ValueError:  # binascii.Error, or a non-ASCII character in the header
             raise denied("the signature is not valid base64.") from None
         values = []
         for name in signed:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -12,6 +13,7 @@ from numberpool.core.model import Capabilities, Direction
 E = TypeVar("E", bound=Enum)
 
 MAX_PAGE_SIZE = 1000
+_INTEGER = re.compile(r"[+-]?[0-9]{1,30}")
 
 
 def json_body(raw: bytes) -> dict[str, Any]:
@@ -23,6 +25,12 @@ def json_body(raw: bytes) -> dict[str, Any]:
         raise bad_request("The request body is not valid JSON.") from None
     if not isinstance(value, dict):
         raise bad_request("The request body must be a JSON object.")
+    try:  # "\ud800" is valid JSON but no Unicode text: it could be neither stored nor echoed back
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise bad_request("The request body contains an unpaired UTF-16 surrogate escape.") from None
+    except RecursionError:
+        raise bad_request("The request body is nested too deeply.") from None
     return value
 
 
@@ -60,11 +68,9 @@ def query_int(params: Any, name: str, default: int, *, minimum: int = 0, maximum
     raw = params.get(name)
     if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise bad_request(f"Query parameter '{name}' must be an integer.", target=name) from None
-    return integer(value, name, minimum=minimum, maximum=maximum)
+    if not _INTEGER.fullmatch(raw):  # int() would also take " 1", "1_0" and non-ASCII digits
+        raise bad_request(f"Query parameter '{name}' must be an integer.", target=name)
+    return integer(int(raw), name, minimum=minimum, maximum=maximum)
 
 
 def optional_string(body: dict[str, Any], name: str) -> str | None:

@@ -11,11 +11,10 @@ def normalize(raw: str) -> str | None:
     """The canonical `+<digits>` form of a number given in a URL path, or None.
 
     Clients send the leading plus as `+`, as `%2B`, or (after a form-decoding
-    proxy) as a space; all three mean the same number.
+    proxy) as a single leading space; all three mean the same number. Any other
+    whitespace or control character makes the number invalid.
     """
-    text = raw.strip()
-    if raw.startswith(" "):
-        text = "+" + text
+    text = "+" + raw[1:] if raw.startswith(" ") else raw
     if not text.startswith("+"):
         text = "+" + text
     digits = text[1:]
