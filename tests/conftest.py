@@ -13,39 +13,61 @@ import pytest
 
 from numberpool.core.resources import DEV_ACCESS_KEY
 from tests.support.hmac_auth import HmacAuth
+from numberpool.server.tls import development_tls
 from tests.support.server import ServerProcess
 
 # A second tenant, declared on the command line, for isolation tests.
 OTHER_RESOURCE = "tenant2"
 OTHER_KEY = "c2Vjb25kLXRlbmFudC1wcmltYXJ5LWtleS1mb3ItdGVzdHMtb25seQ=="
 OTHER_SECONDARY_KEY = "c2Vjb25kLXRlbmFudC1zZWNvbmRhcnkta2V5LWZvci10ZXN0cw=="
+ENGINES = ("sqlite", "postgres")
 SPEC_ROOT = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "acs-spec" / "PhoneNumbers"
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """One HTTPS server for the session: 200 demo numbers per area code, two resources."""
+def development_ca(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One development CA for every server of the session, trusted the way the server tells users to."""
+    tls = development_tls(tmp_path_factory.mktemp("tls-template")).ca.parent
+    os.environ["REQUESTS_CA_BUNDLE"] = str(tls / "ca.pem")
+    os.environ["SSL_CERT_FILE"] = str(tls / "ca.pem")
+    return tls
+
+
+def server_data_dir(tmp_path_factory: pytest.TempPathFactory, development_ca: Path, name: str) -> Path:
+    """A fresh data directory that already holds the session's development CA and certificate."""
+    data_dir = tmp_path_factory.mktemp(name)
+    shutil.copytree(development_ca, data_dir / "tls")
+    return data_dir
+
+
+@pytest.fixture(scope="session", params=ENGINES)
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, development_ca: Path
+) -> Iterator[ServerProcess]:
+    """One HTTPS server per engine: 200 demo numbers per area code, two resources.
+
+    Every test that uses it runs once on SQLite and once on PostgreSQL.
+    """
     process = ServerProcess(
-        tmp_path_factory.mktemp("numberpool"),
+        server_data_dir(tmp_path_factory, development_ca, f"numberpool-{request.param}"),
         "--inventory-size", "200",
         "--resource", f"{OTHER_RESOURCE}={OTHER_KEY},{OTHER_SECONDARY_KEY}",
+        engine=request.param,
     ).start()
-    # The official SDKs find the development CA the way the server tells users to.
-    os.environ["REQUESTS_CA_BUNDLE"] = str(process.ca)
-    os.environ["SSL_CERT_FILE"] = str(process.ca)
     yield process
     process.stop()
 
 
 @pytest.fixture()
-def make_server(server: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., ServerProcess]]:
+def make_server(
+    server: ServerProcess, tmp_path_factory: pytest.TempPathFactory, development_ca: Path
+) -> Iterator[Callable[..., ServerProcess]]:
     """Start extra servers with their own flags; they share the session server's development CA."""
     started: list[ServerProcess] = []
 
     def start(*args: str) -> ServerProcess:
-        data_dir = tmp_path_factory.mktemp("numberpool-extra")
-        shutil.copytree(server.data_dir / "tls", data_dir / "tls")
-        process = ServerProcess(data_dir, *args).start()
+        data_dir = server_data_dir(tmp_path_factory, development_ca, "numberpool-extra")
+        process = ServerProcess(data_dir, *args, engine=server.engine).start()
         started.append(process)
         return process
 

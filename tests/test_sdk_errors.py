@@ -258,7 +258,7 @@ def test_other_resource_cannot_use_search(
 def short_hold(server: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """A private server whose searches hold their numbers for 1.2 s."""
     private = ServerProcess(
-        tmp_path_factory.mktemp("short-hold"), "--hold-minutes", "0.02", "--inventory-size", "20"
+        tmp_path_factory.mktemp("short-hold"), "--hold-minutes", "0.02", "--inventory-size", "20", engine=server.engine
     ).start()
     yield private
     private.stop()
@@ -267,7 +267,7 @@ def short_hold(server: ServerProcess, tmp_path_factory: pytest.TempPathFactory) 
 @pytest.fixture(scope="module")
 def tiny(server: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """A private server with three numbers in each area code; tests use one area code each and clean up."""
-    private = ServerProcess(tmp_path_factory.mktemp("tiny"), "--inventory-size", "3").start()
+    private = ServerProcess(tmp_path_factory.mktemp("tiny"), "--inventory-size", "3", engine=server.engine).start()
     yield private
     private.stop()
 

@@ -209,7 +209,7 @@ async def test_lifecycle_async(connection_string: str, api_version: str | None) 
 @pytest.fixture(scope="module")
 def one_per_area_code(server: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """A private server holding a single number in each area code (its tests leave it as they found it)."""
-    private = ServerProcess(tmp_path_factory.mktemp("one-per-area-code"), "--inventory-size", "1").start()
+    private = ServerProcess(tmp_path_factory.mktemp("one-per-area-code"), "--inventory-size", "1", engine=server.engine).start()
     yield private
     private.stop()
 
@@ -316,7 +316,7 @@ def test_server_stops_while_sdk_holds_idle_connections(
     server: ServerProcess, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """An SDK client pools its TLS connection; a stopping server must not wait on it until it is killed."""
-    private = ServerProcess(tmp_path_factory.mktemp("stop"), "--inventory-size", "1").start()
+    private = ServerProcess(tmp_path_factory.mktemp("stop"), "--inventory-size", "1", engine=server.engine).start()
     try:
         with sync_client(private.connection_string, None, private) as client:
             assert {c.country_code for c in client.list_available_countries()} >= DEMO_COUNTRIES

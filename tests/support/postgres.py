@@ -12,6 +12,7 @@ import asyncio
 import os
 import sys
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -33,10 +34,16 @@ async def _admin(statement: str) -> None:
         await connection.close()
 
 
+def _run(statement: str) -> None:
+    """Run an admin statement; works from sync code and from inside a running event loop."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, _admin(statement)).result()
+
+
 def require_postgres() -> None:
     """Skip (or, under CI, fail) when no PostgreSQL server answers."""
     try:
-        asyncio.run(_admin("SELECT 1"))
+        _run("SELECT 1")
     except (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         reason = f"PostgreSQL not reachable at {urlsplit(BASE_URL).netloc} ({type(exc).__name__}: {exc})"
         if os.environ.get("CI"):
@@ -49,10 +56,10 @@ def create_database() -> str:
     """A new empty database; its URL."""
     require_postgres()
     name = f"numberpool_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    _run(f'CREATE DATABASE "{name}"')
     return _url_for(name)
 
 
 def drop_database(url: str) -> None:
     name = urlsplit(url).path.lstrip("/")
-    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    _run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

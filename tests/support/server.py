@@ -22,8 +22,13 @@ def free_port() -> int:
 class ServerProcess:
     """`python -m numberpool serve` on a free port, stopped by `stop()`."""
 
-    def __init__(self, data_dir: Path, *args: str, tls: bool = True, port: int | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, *args: str, tls: bool = True, port: int | None = None, engine: str = "sqlite"
+    ) -> None:
+        """`engine="postgres"` gives the server a fresh PostgreSQL database unless `args` name one."""
         self.data_dir = data_dir
+        self.engine = engine
+        self._own_database: str | None = None
         self.port = port or free_port()
         self.tls = tls
         self.args = args
@@ -52,6 +57,11 @@ class ServerProcess:
     def start(self, timeout: float = 60.0) -> ServerProcess:
         command = [sys.executable, "-m", "numberpool", "serve", "--port", str(self.port),
                    "--data-dir", str(self.data_dir), *self.args]
+        if self.engine == "postgres" and "--database" not in self.args:
+            from tests.support import postgres
+
+            self._own_database = postgres.create_database()
+            command += ["--database", self._own_database]
         if not self.tls:
             command.append("--no-tls")
         self._process = subprocess.Popen(
@@ -86,6 +96,14 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
+        self._drop_database()
+
+    def _drop_database(self) -> None:
+        if self._own_database:
+            from tests.support import postgres
+
+            postgres.drop_database(self._own_database)
+            self._own_database = None
 
     def kill(self) -> None:
         if self._process and self._process.poll() is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -52,5 +53,18 @@ class Context:
         )
 
 
+_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_OPERATION_ID = re.compile(rf"(search|purchase|release|capabilities|reservationPurchase)_{_ID.pattern}")
+
+
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+def is_id(text: str) -> bool:
+    """True for an id this service could have issued; anything else is unknown without a lookup."""
+    return _ID.fullmatch(text) is not None
+
+
+def is_operation_id(text: str) -> bool:
+    return _OPERATION_ID.fullmatch(text) is not None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from numberpool.core import errors
-from numberpool.core.context import Context
+from numberpool.core.context import Context, is_operation_id
 from numberpool.core.model import Operation, OperationType
 
 
@@ -12,6 +12,8 @@ def _missing(operation_id: str) -> errors.AcsError:
 
 
 async def get_operation(ctx: Context, resource: str, operation_id: str) -> Operation:
+    if not is_operation_id(operation_id):
+        raise _missing(operation_id)
     async with ctx.store.transaction() as tx:
         operation = await tx.get_operation(operation_id)
     if operation is None or operation.resource != resource:
@@ -21,6 +23,8 @@ async def get_operation(ctx: Context, resource: str, operation_id: str) -> Opera
 
 async def cancel_operation(ctx: Context, resource: str, operation_id: str) -> None:
     """Forget the operation; cancelling a search also gives its held numbers back."""
+    if not is_operation_id(operation_id):
+        raise _missing(operation_id)
     async with ctx.store.transaction() as tx:
         operation = await tx.get_operation(operation_id)
         if operation is None or operation.resource != resource:

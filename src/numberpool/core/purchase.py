@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from numberpool.core import errors
-from numberpool.core.context import Context
+from numberpool.core.context import Context, is_id
+from numberpool.core.search import search_not_found
 from numberpool.core.model import Operation, OperationStatus, OperationType
 
 DO_NOT_RESELL_MESSAGE = "Do not resell agreement was not provided and it is required for this purchase."
@@ -16,11 +17,13 @@ def purchase_operation_id(search_id: str) -> str:
 
 async def purchase_search(ctx: Context, resource: str, search_id: str, agree_to_not_resell: bool) -> Operation:
     """Buy every number the search holds, once; a repeated purchase answers with the first operation."""
+    if not is_id(search_id):
+        raise search_not_found(search_id)
     operation_id = purchase_operation_id(search_id)
     async with ctx.store.transaction() as tx:
         search = await tx.get_search(search_id)
         if search is None or search.resource != resource or search.status == "cancelled":
-            raise errors.not_found(f"Search {search_id} cannot be found.", target="searchId")
+            raise search_not_found(search_id)
         earlier = await tx.get_operation(operation_id)
         if earlier is not None:
             return earlier

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from numberpool.core import errors
 from numberpool.core.catalog import check_country
-from numberpool.core.context import Context, new_id
+from numberpool.core.context import Context, is_id, new_id
 from numberpool.core.model import (
     AssignmentType,
     Capabilities,
@@ -95,9 +95,15 @@ async def start_search(ctx: Context, resource: str, country: str, request: Searc
     return search
 
 
+def search_not_found(search_id: str) -> errors.AcsError:
+    return errors.not_found(f"Search {search_id} cannot be found.", target="searchId")
+
+
 async def get_search(ctx: Context, resource: str, search_id: str) -> Search:
+    if not is_id(search_id):
+        raise search_not_found(search_id)
     async with ctx.store.transaction() as tx:
         search = await tx.get_search(search_id)
     if search is None or search.resource != resource or search.status == "cancelled":
-        raise errors.not_found(f"Search {search_id} cannot be found.", target="searchId")
+        raise search_not_found(search_id)
     return search
