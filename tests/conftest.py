@@ -21,7 +21,18 @@ OTHER_RESOURCE = "tenant2"
 OTHER_KEY = "c2Vjb25kLXRlbmFudC1wcmltYXJ5LWtleS1mb3ItdGVzdHMtb25seQ=="
 OTHER_SECONDARY_KEY = "c2Vjb25kLXRlbmFudC1zZWNvbmRhcnkta2V5LWZvci10ZXN0cw=="
 ENGINES = ("sqlite", "postgres")
-SPEC_ROOT = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "acs-spec" / "PhoneNumbers"
+
+
+def _reference_root() -> Path:
+    """The read-only reference set: $NUMBERPOOL_REFERENCE, or `shared/reference` beside the repository."""
+    if os.environ.get("NUMBERPOOL_REFERENCE"):
+        return Path(os.environ["NUMBERPOOL_REFERENCE"])
+    repository = Path(__file__).resolve().parents[1]
+    return repository.parent / "shared" / "reference"
+
+
+REFERENCE_ROOT = _reference_root()
+SPEC_ROOT = REFERENCE_ROOT / "acs-spec" / "PhoneNumbers"
 
 
 @pytest.fixture(scope="session")
