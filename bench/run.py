@@ -1,0 +1,336 @@
+"""numberpool benchmarks: the search path against its ceiling, at several inventory sizes, on both engines.
+
+    python -m bench.run            # full: 10 k, 1 M and 10 M numbers, SQLite and PostgreSQL
+    python -m bench.run --quick    # under 3 minutes: 10 k numbers, both engines
+    python -m bench.run --smoke    # seconds: tiny inventory, SQLite, a second of load (part of the tests)
+
+Writes bench/results/<timestamp>.json and .md (and latest.json / latest.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench import inventory
+from bench.load import LoadResult, run_wrk, signed_lua, wrk_available
+from numberpool.core.resources import DEV_ACCESS_KEY
+from numberpool.store import open_store
+from tests.support.hmac_auth import HmacAuth
+from tests.support.server import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+SPEC = ROOT.parent / "shared" / "reference" / "acs-spec" / "PhoneNumbers" / "stable" / "2025-06-01" / "phonenumbers.json"
+PRISM = ROOT / "bench" / "prism" / "node_modules" / ".bin" / "prism"
+VERSION = "2025-06-01"
+SEARCH_BODY = {"phoneNumberType": "geographic", "assignmentType": "application",
+               "capabilities": {"calling": "inbound+outbound", "sms": "none"}, "quantity": 1}
+HOLD_SECONDS = 3.0  # short holds, so the load recycles the inventory instead of exhausting it
+POSTGRES = os.environ.get("NUMBERPOOL_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@dataclass
+class Row:
+    engine: str
+    inventory: int
+    load_numbers_per_s: float = 0.0
+    database_mb: float = 0.0
+    rss_mb_idle: float = 0.0
+    rss_mb_after: float = 0.0
+    figures: dict[str, Any] = field(default_factory=dict)
+
+
+# --- processes -------------------------------------------------------------------------------
+
+
+def _wait_port(port: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
+@contextmanager
+def process(command: list[str], port: int, env: dict[str, str] | None = None):
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **(env or {})})
+    try:
+        _wait_port(port)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def uvicorn_command(app: str, port: int, *, factory: bool = False) -> list[str]:
+    """The same uvicorn settings numberpool's `serve` uses, for the ceiling app."""
+    code = (
+        "import uvicorn; uvicorn.run(%r, host='127.0.0.1', port=%d, log_level='warning', access_log=False%s)"
+        % (app, port, ", factory=True" if factory else "")
+    )
+    return [sys.executable, "-c", code]
+
+
+# --- measurements ----------------------------------------------------------------------------
+
+
+def measure_search(base: str, seconds: float, connections: int, key: str | None) -> LoadResult:
+    path = f"/availablePhoneNumbers/countries/US/:search?api-version={VERSION}"
+    body = json.dumps(SEARCH_BODY).encode()
+    return run_wrk(base + path, signed_lua("POST", base, path, key, body), seconds, connections)
+
+
+def measure_ceiling(seconds: float, connections: int) -> LoadResult:
+    port = free_port()
+    with process(uvicorn_command("bench.ceiling:app", port), port):
+        return measure_search(f"http://127.0.0.1:{port}", seconds, connections, DEV_ACCESS_KEY)
+
+
+def measure_prism(seconds: float, connections: int) -> LoadResult | None:
+    if not PRISM.exists() or not SPEC.exists():
+        print(f"  prism: skipped ({PRISM if not PRISM.exists() else SPEC} missing; npm ci in bench/prism)")
+        return None
+    port = free_port()
+    with process([str(PRISM), "mock", str(SPEC), "-h", "127.0.0.1", "-p", str(port)], port):
+        return measure_search(f"http://127.0.0.1:{port}", seconds, connections, DEV_ACCESS_KEY)
+
+
+def sdk_lifecycle(endpoint: str, rounds: int) -> dict[str, float]:
+    from azure.communication.phonenumbers import PhoneNumberCapabilities, PhoneNumbersClient
+    from azure.core.credentials import AzureKeyCredential
+
+    # Over plain HTTP: a connection string would make the SDK use https.
+    client = PhoneNumbersClient(endpoint, AzureKeyCredential(DEV_ACCESS_KEY))
+    caps = PhoneNumberCapabilities(calling="inbound+outbound", sms="none")
+    timings = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        found = client.begin_search_available_phone_numbers(
+            "US", "geographic", "application", caps, quantity=1, polling_interval=0).result()
+        client.begin_purchase_phone_numbers(found.search_id, polling_interval=0).result()
+        client.begin_release_phone_number(found.phone_numbers[0], polling_interval=0).result()
+        timings.append((time.perf_counter() - started) * 1000)
+    timings.sort()
+    return {"median_ms": statistics.median(timings), "p99_ms": timings[min(len(timings) - 1, int(len(timings) * 0.99))],
+            "rounds": rounds}
+
+
+async def _load_inventory(url: str, size: int) -> tuple[int, float]:
+    store = await open_store(url)
+    try:
+        return await inventory.load(store, size)
+    finally:
+        await store.close()
+
+
+async def _admin(sql: str) -> None:
+    import asyncpg
+
+    db = await asyncpg.connect(POSTGRES)
+    try:
+        await db.execute(sql)
+    finally:
+        await db.close()
+
+
+def _postgres_size_mb(url: str) -> float:
+    import asyncpg
+
+    async def size() -> float:
+        db = await asyncpg.connect(url)
+        try:
+            return (await db.fetchval("SELECT pg_database_size(current_database())")) / 2**20
+        finally:
+            await db.close()
+
+    return asyncio.run(size())
+
+
+def bench_engine(engine: str, size: int, workdir: Path, seconds: float, connections: int, rounds: int) -> Row:
+    row = Row(engine, size)
+    if engine == "postgres":
+        name = f"numberpool_bench_{os.getpid()}_{size}"
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}"'))
+        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+        url = POSTGRES.rsplit("/", 1)[0] + "/" + name
+    else:
+        url = str(workdir / f"bench-{size}.db")
+    try:
+        print(f"  {engine} {size:,}: loading...", flush=True)
+        added, spent = asyncio.run(_load_inventory(url, size))
+        row.load_numbers_per_s = added / spent if spent else 0.0
+        row.database_mb = _postgres_size_mb(url) if engine == "postgres" else sum(
+            p.stat().st_size for p in workdir.glob(f"bench-{size}.db*")) / 2**20
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        command = [sys.executable, "-m", "numberpool", "serve", "--no-tls", "--port", str(port),
+                   "--data-dir", str(workdir / "data"), "--database", url, "--inventory-size", "0",
+                   "--hold-minutes", str(HOLD_SECONDS / 60)]
+        with process(command, port) as server:
+            row.rss_mb_idle = rss_mb(server.pid)
+            figures = row.figures
+            figures["search"] = asdict(measure_search(base, seconds, connections, DEV_ACCESS_KEY))
+            holds_lapse = time.monotonic() + HOLD_SECONDS
+            with httpx.Client(base_url=base, auth=HmacAuth(DEV_ACCESS_KEY)) as client:
+                started = client.post(f"/availablePhoneNumbers/countries/US/:search?api-version={VERSION}",
+                                      json=SEARCH_BODY)
+                operation, search_id = started.headers["operation-id"], started.headers["search-id"]
+            for name, path in (("get_operation", f"/phoneNumbers/operations/{operation}?api-version={VERSION}"),
+                               ("get_search_result",
+                                f"/availablePhoneNumbers/searchResults/{search_id}?api-version={VERSION}")):
+                figures[name] = asdict(run_wrk(base + path, signed_lua("GET", base, path, DEV_ACCESS_KEY),
+                                               seconds, connections))
+            time.sleep(max(0.0, holds_lapse - time.monotonic()))  # the load's holds are free again
+            figures["sdk_lifecycle"] = sdk_lifecycle(base, rounds)
+            row.rss_mb_after = rss_mb(server.pid)
+    finally:
+        if engine == "postgres":
+            asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    print(f"  {engine} {size:,}: search {row.figures['search']['requests_per_second']:.0f} req/s", flush=True)
+    return row
+
+
+# --- report ----------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, str]:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                                text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown"
+    return {"cpu": cpu, "cores": str(os.cpu_count()), "commit": commit, "python": platform.python_version()}
+
+
+def markdown(report: dict[str, Any]) -> str:
+    m = report["machine"]
+    ceiling = report["ceiling"]["requests_per_second"]
+    prism = report.get("prism") or {}
+    lines = [
+        f"# numberpool benchmark {report['when']}",
+        "",
+        f"CPU {m['cpu']} ({m['cores']} cores), commit {m['commit']}, Python {m['python']}; "
+        f"wrk {report['settings']['connections']} connections, {report['settings']['seconds']} s per figure, "
+        "plain HTTP on 127.0.0.1, 1 server process.",
+        "",
+        f"Ceiling (bare ASGI 202, same server settings): {ceiling:.0f} req/s, "
+        f"p99 {report['ceiling']['p99_ms']:.2f} ms. "
+        + (f"Prism mock (2025-06-01 spec): {prism['requests_per_second']:.0f} req/s, p99 {prism['p99_ms']:.2f} ms."
+           if prism else "Prism mock: not measured."),
+        "",
+        "| CPU | commit | engine | inventory | load numbers/s | DB MB | RSS MB idle/after | search req/s | "
+        "search ÷ ceiling | search p50/p99 ms | GET op req/s | GET op ÷ ceiling | GET result req/s | "
+        "SDK lifecycle median/p99 ms | search ÷ Prism |",
+        "| --- " * 15 + "|",
+    ]
+    for row in report["rows"]:
+        f = row["figures"]
+        search, op, result, sdk = f["search"], f["get_operation"], f["get_search_result"], f["sdk_lifecycle"]
+        vs_prism = f"{search['requests_per_second'] / prism['requests_per_second']:.2f}" if prism else "-"
+        lines.append(
+            f"| {m['cpu']} | {m['commit']} | {row['engine']} | {row['inventory']:,} | {row['load_numbers_per_s']:,.0f} | "
+            f"{row['database_mb']:.0f} | {row['rss_mb_idle']:.0f}/{row['rss_mb_after']:.0f} | "
+            f"{search['requests_per_second']:.0f} | {search['requests_per_second'] / ceiling:.2f} | "
+            f"{search['p50_ms']:.2f}/{search['p99_ms']:.2f} | {op['requests_per_second']:.0f} | "
+            f"{op['requests_per_second'] / ceiling:.2f} | {result['requests_per_second']:.0f} | "
+            f"{sdk['median_ms']:.1f}/{sdk['p99_ms']:.1f} | {vs_prism} |"
+        )
+    by_engine: dict[str, list[dict[str, Any]]] = {}
+    for row in report["rows"]:
+        by_engine.setdefault(row["engine"], []).append(row)
+    for engine, rows in by_engine.items():
+        if len(rows) > 1:
+            small, large = rows[0], rows[-1]
+            ratio = large["figures"]["search"]["p99_ms"] / small["figures"]["search"]["p99_ms"]
+            lines.append(f"\n{engine}: search p99 at {large['inventory']:,} ÷ at {small['inventory']:,} = {ratio:.2f}")
+    errors = sum(row["figures"][k]["errors"] for row in report["rows"]
+                 for k in ("search", "get_operation", "get_search_result"))
+    lines.append(f"\nNon-2xx or socket errors under load: {errors}")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help="10 k numbers, both engines, 5 s per figure")
+    mode.add_argument("--smoke", action="store_true", help="5 k numbers, SQLite, 1 s per figure, no Prism")
+    parser.add_argument("--engines", help="comma-separated: sqlite,postgres")
+    parser.add_argument("--sizes", help="comma-separated inventory sizes")
+    parser.add_argument("--seconds", type=float, help="load seconds per figure")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+
+    if not wrk_available():
+        print("wrk is not installed: apt-get install wrk", file=sys.stderr)
+        return 2
+    engines = ["sqlite"] if args.smoke else ["sqlite", "postgres"]
+    sizes = [5_000] if args.smoke else [10_000] if args.quick else [10_000, 1_000_000, 10_000_000]
+    seconds = 1.0 if args.smoke else 5.0 if args.quick else 10.0
+    rounds = 5 if args.smoke else 50 if args.quick else 200
+    engines = args.engines.split(",") if args.engines else engines
+    sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else sizes
+    seconds = args.seconds or seconds
+
+    report: dict[str, Any] = {
+        "when": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "machine": machine(),
+        "settings": {"seconds": seconds, "connections": args.connections, "engines": engines, "sizes": sizes},
+    }
+    print("ceiling...", flush=True)
+    report["ceiling"] = asdict(measure_ceiling(seconds, args.connections))
+    if not args.smoke:
+        print("prism...", flush=True)
+        prism = measure_prism(seconds, args.connections)
+        report["prism"] = asdict(prism) if prism else None
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="numberpool-bench-") as workdir:
+        for engine in engines:
+            for size in sizes:
+                rows.append(asdict(bench_engine(engine, size, Path(workdir), seconds, args.connections, rounds)))
+    report["rows"] = rows
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    stamp = report["when"].replace(":", "")
+    text = markdown(report)
+    for name in (stamp, "latest"):
+        (args.out / f"{name}.json").write_text(json.dumps(report, indent=2) + "\n")
+        (args.out / f"{name}.md").write_text(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
