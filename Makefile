@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: serve test bench bench-quick tools clean
+.PHONY: serve test bench bench-quick tools fuzz soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,8 @@ $(STAMP): pyproject.toml
 serve: $(STAMP)
 	$(VENV)/bin/numberpool serve $(ARGS)
 
+# The JavaScript SDK test installs its own pinned packages (`npm ci` in tests/js, once per lock);
+# it needs Node.js 20+ and npm, and fails without them when CI is set.
 test: $(STAMP) tools
 	$(PY) -m pytest
 
@@ -34,6 +36,18 @@ bench: $(STAMP) tools bench/prism/node_modules/.package-lock.json
 
 bench-quick: $(STAMP) tools bench/prism/node_modules/.package-lock.json
 	$(PY) -m bench.run --quick $(ARGS)
+
+# Schema fuzzing of every operation of both api-versions with more examples than `make test`
+# runs (tests/test_fuzz.py); NUMBERPOOL_FUZZ_EXAMPLES sets how many per operation.
+NUMBERPOOL_FUZZ_EXAMPLES ?= 200
+fuzz: $(STAMP)
+	NUMBERPOOL_FUZZ_EXAMPLES=$(NUMBERPOOL_FUZZ_EXAMPLES) $(PY) -m pytest tests/test_fuzz.py -s -p no:cacheprovider
+
+# Ten minutes of mixed load against a real server (bench/soak.py): RSS growth, errors and the
+# invariant are checked; SOAK_SECONDS shortens it, SOAK_DATABASE=postgresql://... runs it on PostgreSQL.
+SOAK_SECONDS ?= 600
+soak: $(STAMP)
+	SOAK_SECONDS=$(SOAK_SECONDS) $(PY) -m bench.soak
 
 clean:
 	rm -rf $(VENV) .numberpool .pytest_cache

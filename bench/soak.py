@@ -1,8 +1,8 @@
 """Soak: mixed load against one real `numberpool serve` process, with memory, error and invariant bounds.
 
-    python bench/soak.py                  # 10 minutes on SQLite (`make soak`)
-    SOAK_SECONDS=60 python bench/soak.py  # shorter
-    SOAK_DATABASE=postgresql://... python bench/soak.py
+    python -m bench.soak                  # 10 minutes on SQLite (`make soak`)
+    SOAK_SECONDS=60 python -m bench.soak  # shorter (tests/test_soak.py runs 10 seconds)
+    SOAK_DATABASE=postgresql://... python -m bench.soak
 
 Clients search, read results, purchase, cancel, leave searches to expire (short holds and
 a fast sweep), update capabilities, list and release, over HTTPS with HMAC signatures, as

@@ -98,7 +98,11 @@ def other_connection_string(server: ServerProcess) -> str:
 
 
 def signed_client(server: ServerProcess, key: str = DEV_ACCESS_KEY) -> httpx.Client:
-    return httpx.Client(base_url=server.endpoint, auth=HmacAuth(key), verify=ssl.create_default_context(cafile=str(server.ca)), timeout=30)
+    """Signed raw HTTP whose every response is validated against its api-version's official schema."""
+    from tests.support.validation import httpx_hooks  # imports this module: not at the top
+
+    return httpx.Client(base_url=server.endpoint, auth=HmacAuth(key), verify=ssl.create_default_context(cafile=str(server.ca)),
+                        timeout=30, event_hooks=httpx_hooks())
 
 
 @pytest.fixture()

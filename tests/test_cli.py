@@ -35,6 +35,18 @@ def test_no_tls_serves_plain_http(tmp_path):
         server.stop()
 
 
+def test_memory_database_serves_the_seeded_inventory(tmp_path):
+    """The demo inventory is seeded into the serving process's own in-memory database (it was once
+    seeded into a throw-away connection, leaving an empty catalog)."""
+    server = ServerProcess(tmp_path, "--inventory-size", "5", "--database", "memory", tls=False).start()
+    try:
+        with _client(server) as client:
+            countries = client.get(COUNTRIES).json()["countries"]
+            assert {c["countryCode"] for c in countries} >= {"US", "CA", "GB"}
+    finally:
+        server.stop()
+
+
 def test_operator_certificate_is_used_instead_of_the_development_ca(tmp_path):
     ca = trustme.CA()
     issued = ca.issue_cert("127.0.0.1")

@@ -110,6 +110,18 @@ def test_wrong_method(http: httpx.Client, method: str, path: str) -> None:
     assert r.headers.get("Allow"), "a 405 names the allowed methods"
 
 
+@pytest.mark.parametrize(("path", "allowed"), [
+    ("/phoneNumbers/%2B14255550100", "GET, HEAD, DELETE"),
+    ("/phoneNumbers/operations/search_x", "GET, HEAD, DELETE"),
+    ("/phoneNumbers/%2B14255550100/capabilities", "PATCH"),
+])
+def test_method_not_allowed_names_every_method_of_the_path(http: httpx.Client, path: str, allowed: str) -> None:
+    """Found by schema fuzzing: a path served by one route per method named only the first route's."""
+    r = http.request("PUT", path, params=v(NEWEST))
+    acs_error(r, 405, "MethodNotAllowed")
+    assert r.headers["Allow"] == allowed
+
+
 # ---------------------------------------------------------------- bodies
 
 

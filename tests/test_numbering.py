@@ -16,6 +16,7 @@ from numberpool.numbering.e164 import normalize
 EXPECTED = {
     NumberType.GEOGRAPHIC: {PhoneNumberType.FIXED_LINE, PhoneNumberType.FIXED_LINE_OR_MOBILE},
     NumberType.TOLL_FREE: {PhoneNumberType.TOLL_FREE},
+    NumberType.MOBILE: {PhoneNumberType.MOBILE},
 }
 
 
@@ -33,7 +34,7 @@ def test_every_demo_number_is_valid_and_of_its_type(blocks):
             assert phonenumbers.number_type(number) in EXPECTED[block.number_type], e164
             assert phonenumbers.region_code_for_number(number) in (block.country, "US")  # +1 toll-free is "US"
             checked += 1
-    assert checked >= 31_000
+    assert checked >= 39_000
 
 
 def test_no_number_appears_twice(blocks):
@@ -43,8 +44,13 @@ def test_no_number_appears_twice(blocks):
 
 def test_localities_are_what_the_geocoder_says(blocks):
     for block in blocks:
-        if block.number_type is not NumberType.GEOGRAPHIC:
+        if block.number_type is NumberType.TOLL_FREE:
             assert block.locality is None
+            continue
+        if block.number_type is NumberType.MOBILE and block.locality is None:  # the geocoder names only the country
+            for e164 in block.numbers[:5]:
+                number = phonenumbers.parse(e164)
+                assert geocoder.description_for_number(number, "en") == geocoder.country_name_for_number(number, "en")
             continue
         for e164 in block.numbers[:5]:
             description = geocoder.description_for_number(phonenumbers.parse(e164), "en")
@@ -67,6 +73,18 @@ def test_at_least_a_thousand_numbers_per_offering(blocks):
         stock[(block.country, block.number_type)] += len(block.numbers)
     for offering in OFFERINGS:
         assert stock[(offering.country, offering.number_type)] >= 1000, offering
+
+
+def test_mobile_ranges_are_the_operators_blocks(blocks):
+    mobile = {(b.country, b.area_code) for b in blocks if b.number_type is NumberType.MOBILE}
+    assert mobile == {("IE", "83"), ("IE", "85"), ("IE", "86"), ("IE", "87"), ("IE", "89"),
+                      ("GB", "7400"), ("GB", "7500"), ("GB", "7700")}
+    for block in blocks:
+        if block.number_type is NumberType.MOBILE:
+            assert block.numbers[0].startswith(f"+{phonenumbers.country_code_for_region(block.country)}{block.area_code}")
+            assert all(phonenumbers.region_code_for_number(phonenumbers.parse(n)) == block.country for n in block.numbers)
+    sold = {(o.country, o.number_type) for o in OFFERINGS if o.number_type is NumberType.MOBILE}
+    assert sold == {("IE", NumberType.MOBILE), ("GB", NumberType.MOBILE)}
 
 
 def test_demo_countries_each_have_offerings_and_france_needs_the_agreement():

@@ -33,6 +33,7 @@ from numberpool.core.errors import AcsError
 from numberpool.core.model import AssignmentType, Capabilities, Direction, NumberType
 from numberpool.core.seed import seed_demo
 from numberpool.core.timeutil import Clock
+from numberpool.numbering.demo import RANGES
 from numberpool.store import Store, open_store, upgrade
 from numberpool.store.migrations import migrations
 
@@ -164,7 +165,7 @@ def context(store: Store, hold_minutes: float = 10.0) -> Context:
 INVARIANT_VIOLATIONS = """
 SELECT n.phone_number, n.state FROM numbers n
 WHERE (n.state IN ('held', 'reserved')) <> (n.holder IS NOT NULL)
-   OR (n.state = 'held') <> (n.hold_expires_at IS NOT NULL)
+   OR (n.state IN ('held', 'reserved')) <> (n.hold_expires_at IS NOT NULL)
    OR (n.state = 'purchased') <> (n.owner IS NOT NULL)
    OR (n.state = 'purchased') <> (n.purchased_at IS NOT NULL)
    OR (n.state = 'purchased' AND (n.assignment IS NULL OR n.calling IS NULL OR n.sms IS NULL
@@ -270,16 +271,17 @@ async def test_schema_refuses_inconsistent_numbers(engine: str, url: str, store:
 
 
 async def test_loading_is_idempotent(engine: str, url: str, store: Store) -> None:
+    area_codes = len(RANGES)  # 31 geographic and toll-free, 8 mobile
     assert await store.is_empty()
     added = await seed_demo(store, 5)
-    assert added == 31 * 5 and not await store.is_empty()
+    assert added == area_codes * 5 and not await store.is_empty()
     tables = "SELECT (SELECT count(*) FROM countries), (SELECT count(*) FROM offerings), (SELECT count(*) FROM localities), (SELECT count(*) FROM numbers)"
     before = await fetch(url, tables)
     assert await seed_demo(store, 5) == 0
-    assert await seed_demo(store, 7) == 31 * 2  # only the new numbers count
+    assert await seed_demo(store, 7) == area_codes * 2  # only the new numbers count
     after = await fetch(url, tables)
     assert after[0][:3] == before[0][:3]
-    assert after[0][3] == 31 * 7
+    assert after[0][3] == area_codes * 7
 
 
 async def test_load_numbers_counts_only_new_numbers(engine: str, url: str, store: Store) -> None:

@@ -17,6 +17,7 @@ from azure.core.pipeline.transport import RequestsTransport
 from numberpool.core.resources import DEV_ACCESS_KEY
 from tests.support.hmac_auth import HmacAuth
 from tests.support.server import ServerProcess
+from tests.support.validation import httpx_hooks, sdk_options
 
 # The SDK's default api-version (2025-06-01) and the oldest stable one it can speak.
 API_VERSIONS = [pytest.param(None, id="default"), pytest.param("2022-12-01", id="2022-12-01")]
@@ -25,9 +26,11 @@ RAW_API_VERSION = "2025-06-01"
 TOLL_FREE_CAPS = PhoneNumberCapabilities(calling="inbound", sms="inbound+outbound")
 
 
-def client_options(api_version: str | None, server: ServerProcess | None = None) -> dict[str, Any]:
+def client_options(
+    api_version: str | None, server: ServerProcess | None = None, *, asynchronous: bool = False
+) -> dict[str, Any]:
     """Keyword arguments for `from_connection_string`; a private `server` is trusted by its own CA."""
-    options: dict[str, Any] = {}
+    options: dict[str, Any] = sdk_options(asynchronous)  # every response checked against the official schema
     if api_version is not None:
         options["api_version"] = api_version
     if server is not None:
@@ -50,13 +53,14 @@ def sync_client(
 def async_client(
     connection_string: str, api_version: str | None, server: ServerProcess | None = None
 ) -> AsyncPhoneNumbersClient:
-    return AsyncPhoneNumbersClient.from_connection_string(connection_string, **client_options(api_version, server))
+    return AsyncPhoneNumbersClient.from_connection_string(connection_string, **client_options(api_version, server, asynchronous=True))
 
 
 def raw_client(server: ServerProcess, key: str = DEV_ACCESS_KEY) -> httpx.Client:
     """Signed raw HTTP to any server, trusting that server's CA."""
     return httpx.Client(
-        base_url=server.endpoint, auth=HmacAuth(key), verify=ssl.create_default_context(cafile=str(server.ca)), timeout=30
+        base_url=server.endpoint, auth=HmacAuth(key), verify=ssl.create_default_context(cafile=str(server.ca)), timeout=30,
+        event_hooks=httpx_hooks(),
     )
 
 

@@ -4,16 +4,42 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match
 from starlette.types import Lifespan
 
 from numberpool.api.auth import Authenticator
 from numberpool.api.call import Api, error_response
-from numberpool.api.routes import catalog, operations, phone_numbers, searches
+from numberpool.api.routes import (
+    browse,
+    catalog,
+    operations,
+    operator_information,
+    phone_numbers,
+    reservations,
+    searches,
+    service_clock,
+)
 from numberpool.core.context import Context
 from numberpool.core.errors import AcsError
 from numberpool.core.model import Resource
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path.
+
+    Starlette's 405 names only the methods of the first route whose path matched, and a path can
+    have one route per method (GET and DELETE of /phoneNumbers/{phoneNumber}).
+    """
+    allowed: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "\0"})  # a method no route serves
+        if match is Match.PARTIAL and getattr(route, "methods", None):
+            allowed |= route.methods
+    order = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+    return sorted(allowed, key=lambda m: (order.index(m) if m in order else len(order), m))
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -23,8 +49,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
             "MethodNotAllowed", f"The method {request.method} is not allowed on {request.url.path}.", status=405
         )
         response = error_response(error)
-        if exc.headers and "Allow" in exc.headers:
-            response.headers["Allow"] = exc.headers["Allow"]
+        allowed = _allowed_methods(request)
+        if allowed:
+            response.headers["Allow"] = ", ".join(allowed)
         return response
     return error_response(AcsError("NotFound", f"No resource exists at {request.url.path}.", status=exc.status_code))
 
@@ -35,12 +62,23 @@ def create_app(
     *,
     skip_api_version_check: bool = False,
     lifespan: Lifespan[Starlette] | None = None,
+    test_clock: bool = False,
 ) -> Starlette:
+    """`test_clock`: serve the test clock route and keep `ctx.clock` (a SharedClock) in step before each request."""
     api = Api(ctx, Authenticator(resources), skip_api_version_check=skip_api_version_check)
     routes = [
         *catalog.routes(api),
         *searches.routes(api),
+        *browse.routes(api),
+        *reservations.routes(api),
         *operations.routes(api),
         *phone_numbers.routes(api),
+        *operator_information.routes(api),
     ]
-    return Starlette(routes=routes, exception_handlers={HTTPException: _http_error}, lifespan=lifespan)
+    middleware = []
+    if test_clock:
+        routes += service_clock.routes(api)
+        middleware.append(Middleware(service_clock.ClockSync, clock=ctx.clock))
+    return Starlette(
+        routes=routes, middleware=middleware, exception_handlers={HTTPException: _http_error}, lifespan=lifespan
+    )

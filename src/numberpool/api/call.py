@@ -93,10 +93,12 @@ class Api:
         self.authenticator = authenticator
         self.skip_api_version_check = skip_api_version_check
 
-    def endpoint(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    def endpoint(self, handler: Handler, requires: str | None = None) -> Callable[[Request], Awaitable[Response]]:
+        """`requires`: the `versions.Features` flag without which the route does not exist (404)."""
+
         async def run(request: Request) -> Response:
             try:
-                response = await handler(await self._call(request))
+                response = await handler(await self._call(request, requires))
             except AcsError as error:
                 response = error_response(error)
             except Exception:
@@ -108,13 +110,15 @@ class Api:
         run.__name__ = handler.__name__
         return run
 
-    async def _call(self, request: Request) -> Call:
+    async def _call(self, request: Request, requires: str | None = None) -> Call:
         body = await _read_body(request)
         raw_path = request.scope.get("raw_path") or request.url.path.encode()
         query = request.scope.get("query_string", b"")
         path_and_query = raw_path.decode("latin-1") + ("?" + query.decode("latin-1") if query else "")
         resource = self.authenticator.authenticate(request.method, path_and_query, request.headers, body, time.time())
         version = negotiate(request.query_params.get("api-version"), skip_check=self.skip_api_version_check)
+        if requires is not None:
+            version.require(requires, request.url.path)
         if body:
             media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
             if media_type not in _JSON_TYPES:

@@ -7,10 +7,29 @@ from typing import Any
 
 from numberpool.api.versions import ApiVersion
 from numberpool.core.catalog import Town
-from numberpool.core.model import Capabilities, Cost, Country, Offering, Operation, OperationStatus, PhoneNumber, Search
+from numberpool.core.model import (
+    AvailableNumber,
+    Capabilities,
+    Cost,
+    Country,
+    Offering,
+    Operation,
+    OperationStatus,
+    PhoneNumber,
+    Reservation,
+    ReservationStatus,
+    Search,
+)
+from numberpool.core.operator_information import OperatorInformation
+from numberpool.core.reservations import FailedNumber
 
 # Numeric codes the service reports beside a search error name.
 _SEARCH_ERROR_CODES = {"OutOfStock": 1000, "ReservationExpired": 1002}
+
+# Operator Connect previews describe who provided a purchased number. Every number sold here
+# comes from this service's own inventory (the "cloud" source in ACS terms).
+OPERATOR_ID = "numberpool"
+OPERATOR_NAME = "numberpool"
 
 
 def timestamp(moment: datetime) -> str:
@@ -62,17 +81,18 @@ def search_result(s: Search, version: ApiVersion) -> dict[str, Any]:
         "cost": cost(s.cost),
         "searchExpiresBy": timestamp(s.expires_at),
     }
-    if version.has_agreement_flag:
+    if version.features.agreement_flag:
         body["isAgreementToNotResellRequired"] = s.agreement_required
-    if s.error != "NoError":
-        body["errorCode"] = _SEARCH_ERROR_CODES.get(s.error, 1)
-    body["error"] = s.error
+    if version.features.search_errors:
+        if s.error != "NoError":
+            body["errorCode"] = _SEARCH_ERROR_CODES.get(s.error, 1)
+        body["error"] = s.error
     return body
 
 
-def purchased_number(n: PhoneNumber) -> dict[str, Any]:
+def purchased_number(n: PhoneNumber, version: ApiVersion | None = None) -> dict[str, Any]:
     assert n.capabilities is not None and n.assignment is not None and n.purchased_at and n.cost
-    return {
+    body: dict[str, Any] = {
         "id": n.id,
         "phoneNumber": n.phone_number,
         "countryCode": n.country,
@@ -82,6 +102,9 @@ def purchased_number(n: PhoneNumber) -> dict[str, Any]:
         "purchaseDate": timestamp(n.purchased_at),
         "cost": cost(n.cost),
     }
+    if version is not None and version.features.operator_fields:
+        body.update(operatorId=OPERATOR_ID, operatorName=OPERATOR_NAME, phoneNumberSource="cloud")
+    return body
 
 
 def operation(op: Operation, now: datetime, version: ApiVersion) -> dict[str, Any]:
@@ -96,4 +119,78 @@ def operation(op: Operation, now: datetime, version: ApiVersion) -> dict[str, An
     }
     if status is OperationStatus.FAILED and op.error_code:
         body["error"] = {"code": op.error_code, "message": op.error_message or op.error_code}
+    return body
+
+
+def operator_information(info: OperatorInformation, version: ApiVersion, include_details: bool) -> dict[str, Any]:
+    """One entry of `values`: formats always; type, country and operator when asked for
+    ("basic" versions predate the formats and the option, and always carry the rest)."""
+    body: dict[str, Any] = {"phoneNumber": info.phone_number}
+    if version.features.operator_information == "basic":
+        include_details = True
+    else:
+        body["nationalFormat"] = info.national_format
+        body["internationalFormat"] = info.international_format
+    if include_details:
+        body["isoCountryCode"] = info.iso_country_code
+        body["numberType"] = info.number_type
+        if info.operator_name:
+            body["operatorDetails"] = {"name": info.operator_name}
+    return body
+
+
+# How a reservation's status shows on each of its numbers.
+_RESERVED_NUMBER_STATUS = {
+    ReservationStatus.ACTIVE: "reserved",
+    ReservationStatus.SUBMITTED: "reserved",
+    ReservationStatus.COMPLETED: "purchased",
+    ReservationStatus.EXPIRED: "expired",
+}
+
+
+def available_number(n: AvailableNumber, status: str, version: ApiVersion) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": n.id,
+        "countryCode": n.country,
+        "phoneNumber": n.phone_number,
+        "capabilities": capabilities(n.capabilities),
+        "phoneNumberType": n.number_type.value,
+        "assignmentType": n.assignment.value,
+        "cost": cost(n.cost),
+        "status": status,
+    }
+    if version.features.agreement_flag:
+        body["isAgreementToNotResellRequired"] = n.agreement_required
+    return body
+
+
+def failed_number(f: FailedNumber, version: ApiVersion) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": f.id,
+        "countryCode": f.country,
+        "phoneNumber": f.phone_number,
+        "capabilities": capabilities(f.capabilities),
+        "phoneNumberType": f.number_type.value,
+        "assignmentType": f.assignment.value,
+    }
+    if f.cost is not None:
+        body["cost"] = cost(f.cost)
+    body["status"] = "error"
+    body["error"] = {"code": f.code, "message": f.message}
+    if f.agreement_required is not None and version.features.agreement_flag:
+        body["isAgreementToNotResellRequired"] = f.agreement_required
+    return body
+
+
+def reservation(r: Reservation, now: datetime, version: ApiVersion, failed: list[FailedNumber] | None = None, *,
+                with_numbers: bool = True) -> dict[str, Any]:
+    """A reservation; listed reservations go without their numbers, as ACS sends them."""
+    status = r.status_at(now)
+    body: dict[str, Any] = {"id": r.id, "expiresAt": timestamp(r.expires_at)}
+    if with_numbers:
+        numbers = {n.id: available_number(n, _RESERVED_NUMBER_STATUS[status], version) for n in r.phone_numbers}
+        for f in failed or ():
+            numbers[f.id] = failed_number(f, version)
+        body["phoneNumbers"] = numbers
+    body["status"] = status.value
     return body

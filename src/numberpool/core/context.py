@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ class Settings:
     operation_latency: float = 0.0
     """Seconds an operation reports notStarted/running before its outcome."""
     max_search_quantity: int = 1000
+    seed: int | None = None
+    """Makes random choices (browse) reproducible: the same request on the same inventory, the same answer."""
 
 
 @dataclass
@@ -28,6 +31,12 @@ class Context:
     store: Store
     settings: Settings = field(default_factory=Settings)
     clock: Clock = field(default_factory=Clock)
+
+    def random(self, *key: object) -> random.Random:
+        """A generator for one request: seeded by the settings' seed and `key` if there is a seed, else fresh."""
+        if self.settings.seed is None:
+            return random.Random()
+        return random.Random("|".join(map(str, (self.settings.seed, *key))))
 
     def new_operation(
         self,

@@ -12,7 +12,7 @@ COUNTRIES = (
     Country("IE", "Ireland"),
 )
 
-_GEO, _TF = NumberType.GEOGRAPHIC, NumberType.TOLL_FREE
+_GEO, _TF, _MOBILE = NumberType.GEOGRAPHIC, NumberType.TOLL_FREE, NumberType.MOBILE
 _PERSON, _APP = AssignmentType.PERSON, AssignmentType.APPLICATION
 _NONE, _IN, _OUT, _BOTH = Direction.NONE, Direction.INBOUND, Direction.OUTBOUND, Direction.BOTH
 
@@ -31,8 +31,12 @@ OFFERINGS = (
     _offer("GB", _GEO, _PERSON, _BOTH, _NONE, 1.5),
     _offer("GB", _GEO, _APP, _BOTH, _NONE, 1.5),
     _offer("GB", _TF, _APP, _IN, _NONE, 18.0),
+    _offer("GB", _MOBILE, _PERSON, _BOTH, _BOTH, 2.0),
+    _offer("GB", _MOBILE, _APP, _BOTH, _BOTH, 2.0),
     _offer("FR", _TF, _APP, _BOTH, _NONE, 8.0),
     _offer("IE", _GEO, _PERSON, _BOTH, _NONE, 2.5),
     _offer("IE", _GEO, _APP, _BOTH, _NONE, 2.5),
     _offer("IE", _TF, _APP, _IN, _NONE, 16.0),
+    _offer("IE", _MOBILE, _PERSON, _BOTH, _BOTH, 3.0),
+    _offer("IE", _MOBILE, _APP, _BOTH, _BOTH, 3.0),
 )

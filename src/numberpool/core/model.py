@@ -47,6 +47,13 @@ class OperationType(str, Enum):
     RESERVATION_PURCHASE = "reservationPurchase"
 
 
+class ReservationStatus(str, Enum):
+    ACTIVE = "active"
+    SUBMITTED = "submitted"
+    COMPLETED = "completed"
+    EXPIRED = "expired"
+
+
 class OperationStatus(str, Enum):
     NOT_STARTED = "notStarted"
     RUNNING = "running"
@@ -136,6 +143,45 @@ class PhoneNumber:
     @property
     def id(self) -> str:
         return self.phone_number.lstrip("+")
+
+
+@dataclass(frozen=True)
+class AvailableNumber:
+    """A number offered under one offering: a browse result, or one number of a reservation."""
+
+    phone_number: str
+    country: str
+    number_type: NumberType
+    assignment: AssignmentType
+    capabilities: Capabilities
+    cost: Cost
+    agreement_required: bool
+
+    @property
+    def id(self) -> str:
+        return self.phone_number.lstrip("+")
+
+
+@dataclass
+class Reservation:
+    """Numbers a resource has set aside to buy later; `phone_numbers` is empty when listed."""
+
+    id: str
+    resource: str
+    status: str  # stored: active | expired | completed; see status_at
+    created_at: datetime
+    expires_at: datetime
+    completes_at: datetime | None = None
+    """When its purchase finishes; until then the reservation is `submitted`."""
+    phone_numbers: list[AvailableNumber] = field(default_factory=list)
+
+    def status_at(self, now: datetime) -> ReservationStatus:
+        if self.status == "completed":
+            done = self.completes_at is None or now >= self.completes_at
+            return ReservationStatus.COMPLETED if done else ReservationStatus.SUBMITTED
+        if self.status == "expired" or now >= self.expires_at:
+            return ReservationStatus.EXPIRED
+        return ReservationStatus.ACTIVE
 
 
 @dataclass

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from numberpool.core import errors
 from numberpool.core.context import Context, new_id
 from numberpool.core.model import (
     Capabilities,
     Direction,
     NumberState,
+    NumberType,
     Operation,
     OperationType,
     PhoneNumber,
@@ -41,9 +44,27 @@ async def get_number(ctx: Context, resource: str, raw: str) -> PhoneNumber:
     return number
 
 
-async def list_numbers(ctx: Context, resource: str, skip: int, top: int) -> list[PhoneNumber]:
+async def list_numbers(
+    ctx: Context, resource: str, skip: int, top: int, types: Collection[NumberType] | None = None
+) -> list[PhoneNumber]:
+    """The resource's numbers in order, `skip` then up to `top`; only those of `types` when given."""
+    if types is None or set(types) >= set(NumberType):
+        async with ctx.store.transaction() as tx:
+            return await tx.owned_numbers(resource, skip, top)
+    kept: list[PhoneNumber] = []
+    offset, seen, chunk = 0, 0, max(top, 100)
     async with ctx.store.transaction() as tx:
-        return await tx.owned_numbers(resource, skip, top)
+        while len(kept) < top:
+            page = await tx.owned_numbers(resource, offset, chunk)
+            for number in page:
+                if number.number_type in types:
+                    if seen >= skip:
+                        kept.append(number)
+                    seen += 1
+            if len(page) < chunk:
+                break
+            offset += chunk
+    return kept[:top]
 
 
 async def release_number(ctx: Context, resource: str, raw: str) -> Operation:

@@ -19,7 +19,7 @@ from numberpool.numbering.divisions import DIVISIONS, division_name
 _EXPECTED_TYPES = {
     NumberType.GEOGRAPHIC: {PhoneNumberType.FIXED_LINE, PhoneNumberType.FIXED_LINE_OR_MOBILE},
     NumberType.TOLL_FREE: {PhoneNumberType.TOLL_FREE},
-    NumberType.MOBILE: {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE},
+    NumberType.MOBILE: {PhoneNumberType.MOBILE},
 }
 
 
@@ -50,7 +50,7 @@ class Block:
     numbers: tuple[str, ...]
 
 
-GEO, TF = NumberType.GEOGRAPHIC, NumberType.TOLL_FREE
+GEO, TF, MOBILE = NumberType.GEOGRAPHIC, NumberType.TOLL_FREE, NumberType.MOBILE
 
 # North American geographic numbers are spread over many exchanges (visited in a
 # fixed order that jumps across 200-999) so that one area code shows several
@@ -76,6 +76,9 @@ RANGES: tuple[Range, ...] = (
     Range("IE", GEO, "1", "1", 7, first=4_000_000),
     Range("IE", GEO, "21", "21", 7, first=4_000_000),
     Range("IE", TF, "1800", "1800", 6, first=200_000),
+    # Mobile ranges (2025-06-01's `mobile` type): the operators' blocks, no locality.
+    *(Range("IE", MOBILE, ac, ac, 7, first=3_000_000) for ac in ("83", "85", "86", "87", "89")),
+    *(Range("GB", MOBILE, ac, ac, 6, first=100_000) for ac in ("7400", "7500", "7700")),
 )
 
 
@@ -115,8 +118,12 @@ def draw(spec: Range, count: int) -> list[Block]:
         number = phonenumbers.parse(f"+{code}{spec.prefix}{subscriber:0{spec.subscriber_digits}d}")
         if not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) not in wanted:
             continue
+        if phonenumbers.region_code_for_number(number) not in (spec.country, "US"):  # +44 7781: Guernsey
+            continue
         place: tuple[str | None, str | None, str | None] | None = (None, None, None)
-        if spec.number_type is not NumberType.TOLL_FREE:
+        if spec.number_type is NumberType.MOBILE:
+            place = _locality(spec.country, number) or (None, None, None)
+        elif spec.number_type is not NumberType.TOLL_FREE:
             place = _locality(spec.country, number)
             if place is None:
                 skip_exchange = subscriber // _LINES if spec.per_exchange else -1

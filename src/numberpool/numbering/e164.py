@@ -33,3 +33,29 @@ def is_valid(e164: str) -> bool:
 def is_region(code: str) -> bool:
     """True for an ISO 3166-1 alpha-2 code that has a numbering plan."""
     return code.isascii() and code.upper() in phonenumbers.SUPPORTED_REGIONS
+
+
+def calling_code(region: str) -> str:
+    """The country calling code of a region, as digits ("1" for US)."""
+    return str(phonenumbers.country_code_for_region(region.upper()))
+
+
+def region_of(e164: str) -> str | None:
+    """The region a number belongs to by its numbering plan (the calling code's main region if the
+    number is not valid), or None."""
+    try:
+        number = phonenumbers.parse(e164)
+    except phonenumbers.NumberParseException:
+        return None
+    for region in (phonenumbers.region_code_for_number(number),
+                   phonenumbers.region_code_for_country_code(number.country_code)):
+        if region and region != phonenumbers.UNKNOWN_REGION:
+            return region
+    return None
+
+
+def is_toll_free(e164: str) -> bool:
+    try:
+        return phonenumbers.number_type(phonenumbers.parse(e164)) == phonenumbers.PhoneNumberType.TOLL_FREE
+    except phonenumbers.NumberParseException:
+        return False

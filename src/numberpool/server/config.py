@@ -32,6 +32,9 @@ class ServerConfig:
     workers: int = 1
     pool_size: int = 10
     skip_api_version_check: bool = False
+    seed: int | None = None
+    test_clock: bool = False
+    """Test-only: the service clock's offset lives in the database and `/_numberpool/clock` moves it."""
     resources: list[ResourceSpec] = field(default_factory=lambda: [DEV_RESOURCE])
 
     def database_url(self) -> str:
@@ -53,7 +56,7 @@ class ServerConfig:
         return f"endpoint={self.endpoint()};accesskey={key}"
 
     def settings(self) -> Settings:
-        return Settings(hold_minutes=self.hold_minutes, operation_latency=self.operation_latency)
+        return Settings(hold_minutes=self.hold_minutes, operation_latency=self.operation_latency, seed=self.seed)
 
     def to_json(self) -> str:
         """The config as JSON, for worker processes."""
@@ -80,6 +83,8 @@ class ServerConfig:
             raise ValueError(f"--hold-minutes must be more than 0 and at most {MAX_HOLD_MINUTES:g}")
         if self.operation_latency < 0:
             raise ValueError("--operation-latency must not be negative")
+        if not 0 < self.sweep_seconds < float("inf"):
+            raise ValueError("--sweep-seconds must be more than 0")
         if self.inventory_size < 0:
             raise ValueError("--inventory-size must not be negative")
         if (self.cert is None) != (self.key is None):

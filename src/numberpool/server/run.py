@@ -17,10 +17,11 @@ from uvicorn.supervisors import Multiprocess
 
 from numberpool.api.app import create_app
 from numberpool.core.context import Context
-from numberpool.core.seed import seed_demo
-from numberpool.server.config import ServerConfig
+from numberpool.core.seed import demo_seed_plan, ensure_demo_inventory
+from numberpool.core.timeutil import SharedClock
+from numberpool.server.config import MEMORY_DATABASES, ServerConfig
 from numberpool.server.tls import development_tls
-from numberpool.store import open_store
+from numberpool.store import Store, open_store
 
 log = logging.getLogger("numberpool")
 
@@ -38,22 +39,35 @@ def say(message: str) -> None:
 
 
 async def prepare_store(config: ServerConfig) -> None:
-    """Migrate the database and seed the demo inventory into an empty one, once, before any worker starts."""
+    """Migrate the database and seed the demo inventory, once, before any worker starts.
+
+    An empty database is seeded; one whose seeding an earlier start began and did not finish
+    (the process was killed) is seeded on to completion.
+    """
+    if config.database_url() in MEMORY_DATABASES:
+        return  # an in-memory database lives and dies with one connection: the app's lifespan seeds it
     store = await open_store(config.database_url())
     try:
-        if config.inventory_size and await store.is_empty():
-            started = time.monotonic()
-            say(f"numberpool: seeding the demo inventory ({config.inventory_size} numbers per area code)...")
-            added = await seed_demo(store, config.inventory_size)
-            say(f"numberpool: seeded {added} numbers in {time.monotonic() - started:.1f}s")
+        await _seed(store, config)
     finally:
         await store.close()
+
+
+async def _seed(store: Store, config: ServerConfig) -> None:
+    plan = await demo_seed_plan(store, config.inventory_size)
+    if plan is not None:
+        started = time.monotonic()
+        doing = "resuming the interrupted seeding of" if plan.resuming else "seeding"
+        say(f"numberpool: {doing} the demo inventory ({plan.per_area_code} numbers per area code)...")
+        added = await ensure_demo_inventory(store, plan)
+        say(f"numberpool: seeded {added} numbers in {time.monotonic() - started:.1f}s")
 
 
 async def _sweep_forever(ctx: Context, every: float) -> None:
     while True:
         await asyncio.sleep(every)
         try:
+            await ctx.clock.sync()
             returned = await ctx.store.sweep_expired(ctx.clock.epoch())
             if returned:
                 log.info("sweep returned %d expired holds to the inventory", returned)
@@ -64,10 +78,16 @@ async def _sweep_forever(ctx: Context, every: float) -> None:
 def build_app(config: ServerConfig) -> Starlette:
     """The ASGI app of one process; its store opens and its sweeper starts with the lifespan."""
     ctx = Context(store=_NotOpen(), settings=config.settings())  # type: ignore[arg-type]
+    if config.test_clock:
+        ctx.clock = SharedClock()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         ctx.store = await open_store(config.database_url(), max_size=config.pool_size)
+        if config.database_url() in MEMORY_DATABASES:
+            await _seed(ctx.store, config)
+        if isinstance(ctx.clock, SharedClock):
+            ctx.clock.store = ctx.store
         sweeper = asyncio.create_task(_sweep_forever(ctx, config.sweep_seconds))
         try:
             yield
@@ -78,7 +98,10 @@ def build_app(config: ServerConfig) -> Starlette:
             await ctx.store.close()
 
     resources = [spec.to_resource() for spec in config.resources]
-    return create_app(ctx, resources, skip_api_version_check=config.skip_api_version_check, lifespan=lifespan)
+    return create_app(
+        ctx, resources, skip_api_version_check=config.skip_api_version_check, lifespan=lifespan,
+        test_clock=config.test_clock,
+    )
 
 
 def worker_app() -> Starlette:

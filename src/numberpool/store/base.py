@@ -12,6 +12,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
 from numberpool.core.model import (
+    AvailableNumber,
     Capabilities,
     Cost,
     Country,
@@ -20,8 +21,12 @@ from numberpool.core.model import (
     Offering,
     Operation,
     PhoneNumber,
+    Reservation,
     Search,
 )
+
+RESERVATION_RETENTION_SECONDS = 30 * 24 * 3600
+"""The sweep forgets reservations older than a month, as ACS does."""
 
 
 class Transaction(Protocol):
@@ -45,6 +50,12 @@ class Transaction(Protocol):
         """Turn the numbers `holder` still holds into purchases of `owner`; returns how many."""
         ...
 
+    async def free_numbers(
+        self, country: str, number_type: NumberType, area_code: str, low: str, high: str, limit: int, now: float
+    ) -> list[str]:
+        """Up to `limit` numbers of one area code that are free now, `low <= number < high`, in order; no locks."""
+        ...
+
     async def get_number(self, phone_number: str) -> PhoneNumber | None: ...
     async def owned_numbers(self, owner: str, skip: int, top: int) -> list[PhoneNumber]: ...
     async def set_capabilities(self, phone_number: str, capabilities: Capabilities, cost: Cost) -> None: ...
@@ -54,6 +65,43 @@ class Transaction(Protocol):
     async def insert_search(self, search: Search) -> None: ...
     async def get_search(self, search_id: str) -> Search | None: ...
     async def set_search_status(self, search_id: str, status: str) -> None: ...
+
+    # reservations
+    async def insert_reservation(self, reservation: Reservation) -> bool:
+        """Store a new reservation (its numbers are added by `reserve`); False if the id is taken."""
+        ...
+
+    async def get_reservation(self, reservation_id: str) -> Reservation | None:
+        """The reservation with its numbers, locked against concurrent changes until the transaction ends."""
+        ...
+
+    async def list_reservations(self, resource: str, skip: int, top: int) -> list[Reservation]:
+        """The resource's reservations, oldest first, without their numbers."""
+        ...
+
+    async def update_reservation(self, reservation: Reservation) -> None:
+        """Store status and times; the numbers it reserves are held until its new expiry."""
+        ...
+
+    async def delete_reservation(self, reservation_id: str) -> None: ...
+
+    async def lock_free_numbers(self, phone_numbers: Sequence[str], now: float) -> list[PhoneNumber]:
+        """Lock and return those of `phone_numbers` that are free now and that no other transaction is changing."""
+        ...
+
+    async def reserve(self, reservation_id: str, numbers: Sequence[AvailableNumber], expires_at: float, now: float) -> None:
+        """Reserve numbers `lock_free_numbers` returned in this transaction, and list them in the reservation."""
+        ...
+
+    async def release_reserved(self, reservation_id: str, phone_numbers: Sequence[str] | None = None) -> int:
+        """Return the reservation's reserved numbers (those of `phone_numbers`, or all) to the inventory."""
+        ...
+
+    async def remove_from_reservation(self, reservation_id: str, phone_numbers: Sequence[str]) -> None: ...
+
+    async def purchase_reserved(self, reservation_id: str, owner: str, now: float) -> int:
+        """Turn the numbers the reservation still reserves into purchases of `owner`, each under its offering."""
+        ...
 
     # operations
     async def insert_operation(self, operation: Operation) -> None: ...
@@ -73,11 +121,30 @@ class Store(Protocol):
         ...
 
     async def sweep_expired(self, now: float) -> int:
-        """Return expired holds to the inventory for good; returns how many numbers."""
+        """Return expired holds and reservations to the inventory for good; returns how many numbers.
+
+        Also marks lapsed reservations expired and forgets reservations older than a month."""
         ...
 
     async def violations(self) -> list[tuple[str, str]]:
         """(rule, phone number) for every breach of the inventory invariant; empty when consistent."""
+        ...
+
+    # state every process shares
+    async def clock_offset(self) -> float:
+        """Seconds the shared service clock runs ahead of the wall clock (0 unless `serve --test-clock` moved it)."""
+        ...
+
+    async def advance_clock(self, seconds: float) -> float:
+        """Move the shared clock's offset forward by `seconds` (>= 0), atomically; returns the new offset."""
+        ...
+
+    async def demo_seed(self) -> tuple[int, bool] | None:
+        """(numbers per area code, complete?) of the demo seeding this database began; None if it never did."""
+        ...
+
+    async def record_demo_seed(self, per_area_code: int, now: float, *, complete: bool) -> None:
+        """Record that the demo seeding of `per_area_code` numbers per area code began, or completed, at `now`."""
         ...
 
     async def close(self) -> None: ...

@@ -2,8 +2,9 @@
 
 It returns one row per violation: every number is in exactly one known state; a
 held number has exactly one holder, a search that still holds it (or whose hold
-has lapsed and awaits the sweep); a purchased number has exactly one owner and no holder; an available
-number has neither. Zero rows means the inventory is consistent.
+has lapsed and awaits the sweep); a reserved number has exactly one holder, an active reservation
+that lists it (or an expired one whose numbers await the sweep); a purchased number has exactly one
+owner and no holder; an available number has neither. Zero rows means the inventory is consistent.
 """
 
 INVARIANT_SQL = """
@@ -13,6 +14,14 @@ UNION ALL
 SELECT 'held without a holding search', n.phone_number FROM numbers n
   LEFT JOIN searches s ON s.id = n.holder
  WHERE n.state = 'held' AND (s.id IS NULL OR s.status NOT IN ('held', 'expired'))
+UNION ALL
+SELECT 'reserved without a reservation holding it', n.phone_number FROM numbers n
+  LEFT JOIN reservations r ON r.id = n.holder
+ WHERE n.state = 'reserved' AND (r.id IS NULL OR r.status NOT IN ('active', 'expired'))
+UNION ALL
+SELECT 'reserved but not listed by its reservation', n.phone_number FROM numbers n
+ WHERE n.state = 'reserved' AND NOT EXISTS (
+       SELECT 1 FROM reservation_numbers rn WHERE rn.reservation_id = n.holder AND rn.phone_number = n.phone_number)
 UNION ALL
 SELECT 'purchased without exactly one owner', phone_number FROM numbers
  WHERE state = 'purchased' AND (owner IS NULL OR holder IS NOT NULL)

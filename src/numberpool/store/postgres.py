@@ -16,9 +16,15 @@ core is written for:
   first purchase's operation, a second release of a number gets 404).
 * Every change of a number's state is a conditional UPDATE (`WHERE state = ...`),
   so it is a no-op, not a corruption, on a row that moved on meanwhile.
-* Locks are always taken search first, then its numbers; the sweeper skips rows
-  others hold (SKIP LOCKED) and catches them on its next round. Nothing waits in
-  a cycle, so there are no deadlocks to retry.
+* `get_reservation` locks the reservation (FOR UPDATE), and a reservation is
+  created with INSERT ... ON CONFLICT DO NOTHING followed by that locked read, so
+  two requests creating the same reservation id run one after the other.
+  `lock_free_numbers` locks the numbers a reservation asks for with FOR UPDATE
+  SKIP LOCKED: a number another transaction is changing right now cannot be
+  reserved, and a reservation never waits for a number's lock.
+* Locks are always taken search (or reservation) first, then its numbers; the
+  sweeper skips rows others hold (SKIP LOCKED) and catches them on its next
+  round. Nothing waits in a cycle, so there are no deadlocks to retry.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ import asyncpg
 
 from numberpool.core.model import (
     AssignmentType,
+    AvailableNumber,
     Capabilities,
     Cost,
     Country,
@@ -43,9 +50,11 @@ from numberpool.core.model import (
     OperationStatus,
     OperationType,
     PhoneNumber,
+    Reservation,
     Search,
 )
 from numberpool.core.timeutil import from_epoch, to_epoch
+from numberpool.store.base import RESERVATION_RETENTION_SECONDS
 from numberpool.store.invariant import INVARIANT_SQL
 from numberpool.store.migrations import migrations
 
@@ -116,7 +125,8 @@ class PostgresTransaction:
         if len(picked) < limit:
             lapsed = await self._db.fetch(
                 f"SELECT phone_number FROM numbers WHERE country = $1 AND number_type = $2 {area_clause}"
-                f" AND state = 'held' AND hold_expires_at <= ${n + 1} ORDER BY phone_number LIMIT ${n + 2}"
+                f" AND state IN ('held', 'reserved') AND hold_expires_at <= ${n + 1} ORDER BY phone_number"
+                f" LIMIT ${n + 2}"
                 " FOR UPDATE SKIP LOCKED",
                 *params,
                 float(now),
@@ -131,7 +141,7 @@ class PostgresTransaction:
         wanted = set(numbers)
         status = await self._db.execute(
             "UPDATE numbers SET state = 'held', holder = $1, hold_expires_at = $2"
-            " WHERE phone_number = ANY($3::text[]) AND state IN ('available', 'held')",
+            " WHERE phone_number = ANY($3::text[]) AND state IN ('available', 'held', 'reserved')",
             holder,
             float(expires_at),
             list(wanted),
@@ -165,6 +175,25 @@ class PostgresTransaction:
             holder,
         )
         return _count(status)
+
+    async def free_numbers(
+        self, country: str, number_type: NumberType, area_code: str, low: str, high: str, limit: int, now: float
+    ) -> list[str]:
+        where = "country = $1 AND number_type = $2 AND area_code = $3 AND phone_number >= $4 AND phone_number < $5"
+        params = (country, number_type.value, area_code, low, high)
+        free = await self._db.fetch(
+            f"SELECT phone_number FROM numbers WHERE {where} AND state = 'available' ORDER BY phone_number LIMIT $6",
+            *params,
+            limit,
+        )
+        lapsed = await self._db.fetch(
+            f"SELECT phone_number FROM numbers WHERE {where} AND state IN ('held', 'reserved')"
+            " AND hold_expires_at <= $6 ORDER BY phone_number LIMIT $7",
+            *params,
+            float(now),
+            limit,
+        )
+        return sorted(row[0] for row in [*free, *lapsed])[:limit]
 
     async def get_number(self, phone_number: str) -> PhoneNumber | None:
         # Locked: a release or capability change that follows sees no concurrent one.
@@ -259,6 +288,138 @@ class PostgresTransaction:
     async def set_search_status(self, search_id: str, status: str) -> None:
         await self._db.execute("UPDATE searches SET status = $1 WHERE id = $2", status, search_id)
 
+    # reservations
+
+    async def insert_reservation(self, reservation: Reservation) -> bool:
+        # A concurrent insert of the same id makes this one wait for it, then do nothing.
+        status = await self._db.execute(
+            "INSERT INTO reservations (id, resource, status, created_at, expires_at, completes_at)"
+            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
+            reservation.id,
+            reservation.resource,
+            reservation.status,
+            to_epoch(reservation.created_at),
+            to_epoch(reservation.expires_at),
+            to_epoch(reservation.completes_at) if reservation.completes_at else None,
+        )
+        return _count(status) == 1
+
+    async def get_reservation(self, reservation_id: str) -> Reservation | None:
+        # Locked: changes, deletions and purchases of one reservation run one after the other.
+        row = await self._db.fetchrow(
+            f"SELECT {_RESERVATION_COLUMNS} FROM reservations WHERE id = $1 FOR UPDATE", reservation_id
+        )
+        if row is None:
+            return None
+        reservation = _reservation(tuple(row))
+        rows = await self._db.fetch(
+            f"SELECT {_RESERVED_COLUMNS} FROM reservation_numbers WHERE reservation_id = $1 ORDER BY phone_number",
+            reservation_id,
+        )
+        reservation.phone_numbers = [_reserved(tuple(r)) for r in rows]
+        return reservation
+
+    async def list_reservations(self, resource: str, skip: int, top: int) -> list[Reservation]:
+        rows = await self._db.fetch(
+            f"SELECT {_RESERVATION_COLUMNS} FROM reservations WHERE resource = $1"
+            " ORDER BY created_at, id LIMIT $2 OFFSET $3",
+            resource,
+            top if top >= 0 else None,
+            max(skip, 0),
+        )
+        return [_reservation(tuple(row)) for row in rows]
+
+    async def update_reservation(self, reservation: Reservation) -> None:
+        expires_at = to_epoch(reservation.expires_at)
+        await self._db.execute(
+            "UPDATE reservations SET status = $1, expires_at = $2, completes_at = $3 WHERE id = $4",
+            reservation.status,
+            expires_at,
+            to_epoch(reservation.completes_at) if reservation.completes_at else None,
+            reservation.id,
+        )
+        await self._db.execute(
+            "UPDATE numbers SET hold_expires_at = $1 WHERE holder = $2 AND state = 'reserved'",
+            expires_at,
+            reservation.id,
+        )
+
+    async def delete_reservation(self, reservation_id: str) -> None:
+        await self._db.execute("DELETE FROM reservations WHERE id = $1", reservation_id)
+
+    async def lock_free_numbers(self, phone_numbers: Sequence[str], now: float) -> list[PhoneNumber]:
+        rows = await self._db.fetch(
+            f"SELECT {_NUMBER_COLUMNS} FROM numbers WHERE phone_number = ANY($1::text[])"
+            " AND (state = 'available' OR (state IN ('held', 'reserved') AND hold_expires_at <= $2))"
+            " ORDER BY phone_number FOR UPDATE SKIP LOCKED",
+            sorted(set(phone_numbers)),
+            float(now),
+        )
+        return [_number(tuple(row)) for row in rows]
+
+    async def reserve(
+        self, reservation_id: str, numbers: Sequence[AvailableNumber], expires_at: float, now: float
+    ) -> None:
+        # The rows were locked by `lock_free_numbers` in this transaction; the state
+        # condition makes sure a reservation can never take a number that is not free.
+        wanted = sorted({n.phone_number for n in numbers})
+        status = await self._db.execute(
+            "UPDATE numbers SET state = 'reserved', holder = $1, hold_expires_at = $2"
+            " WHERE phone_number = ANY($3::text[])"
+            " AND (state = 'available' OR (state IN ('held', 'reserved') AND hold_expires_at <= $4))",
+            reservation_id,
+            float(expires_at),
+            wanted,
+            float(now),
+        )
+        if _count(status) != len(wanted):
+            raise RuntimeError(
+                f"reserve: {len(wanted) - _count(status)} of {len(wanted)} numbers were not free;"
+                " reserve only numbers that lock_free_numbers returned in the same transaction"
+            )
+        await self._db.executemany(
+            f"INSERT INTO reservation_numbers (reservation_id, {_RESERVED_COLUMNS})"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            [(reservation_id, *_reserved_row(number)) for number in numbers],
+        )
+
+    async def release_reserved(self, reservation_id: str, phone_numbers: Sequence[str] | None = None) -> int:
+        if phone_numbers is None:
+            status = await self._db.execute(
+                "UPDATE numbers SET state = 'available', holder = NULL, hold_expires_at = NULL"
+                " WHERE holder = $1 AND state = 'reserved'",
+                reservation_id,
+            )
+        else:
+            status = await self._db.execute(
+                "UPDATE numbers SET state = 'available', holder = NULL, hold_expires_at = NULL"
+                " WHERE holder = $1 AND state = 'reserved' AND phone_number = ANY($2::text[])",
+                reservation_id,
+                list(phone_numbers),
+            )
+        return _count(status)
+
+    async def remove_from_reservation(self, reservation_id: str, phone_numbers: Sequence[str]) -> None:
+        await self._db.execute(
+            "DELETE FROM reservation_numbers WHERE reservation_id = $1 AND phone_number = ANY($2::text[])",
+            reservation_id,
+            list(phone_numbers),
+        )
+
+    async def purchase_reserved(self, reservation_id: str, owner: str, now: float) -> int:
+        status = await self._db.execute(
+            "UPDATE numbers SET state = 'purchased', holder = NULL, hold_expires_at = NULL, owner = $2,"
+            " purchased_at = $3, assignment = rn.assignment, calling = rn.calling, sms = rn.sms, cost = rn.cost,"
+            " currency = rn.currency"
+            " FROM reservation_numbers rn"
+            " WHERE rn.reservation_id = $1 AND rn.phone_number = numbers.phone_number"
+            " AND numbers.holder = $1 AND numbers.state = 'reserved'",
+            reservation_id,
+            owner,
+            float(now),
+        )
+        return _count(status)
+
     # operations
 
     async def insert_operation(self, operation: Operation) -> None:
@@ -299,6 +460,35 @@ _NUMBER_COLUMNS = (
     "phone_number, country, number_type, area_code, state, holder, hold_expires_at, owner, assignment,"
     " calling, sms, cost, currency, purchased_at"
 )
+_RESERVATION_COLUMNS = "id, resource, status, created_at, expires_at, completes_at"
+_RESERVED_COLUMNS = "phone_number, country, number_type, assignment, calling, sms, cost, currency, agreement_required"
+
+
+def _reservation(row: tuple[Any, ...]) -> Reservation:
+    id_, resource, status, created, expires, completes = row
+    return Reservation(
+        id=id_,
+        resource=resource,
+        status=status,
+        created_at=from_epoch(created),
+        expires_at=from_epoch(expires),
+        completes_at=from_epoch(completes) if completes is not None else None,
+    )
+
+
+def _reserved(row: tuple[Any, ...]) -> AvailableNumber:
+    number, country, kind, who, calling, sms, cost, currency, dnr = row
+    return AvailableNumber(
+        number, country, NumberType(kind), AssignmentType(who), Capabilities(Direction(calling), Direction(sms)),
+        Cost(cost, currency), bool(dnr),
+    )
+
+
+def _reserved_row(n: AvailableNumber) -> tuple[Any, ...]:
+    return (
+        n.phone_number, n.country, n.number_type.value, n.assignment.value, n.capabilities.calling.value,
+        n.capabilities.sms.value, float(n.cost.amount), n.cost.currency, bool(n.agreement_required),
+    )
 
 
 def _number(row: tuple[Any, ...]) -> PhoneNumber:
@@ -431,8 +621,9 @@ class PostgresStore:
             return _count(status)
 
     async def sweep_expired(self, now: float) -> int:
-        # Searches before numbers (the order purchases and cancellations lock in), and
-        # rows someone else has locked are left for the next sweep rather than waited for.
+        # Searches and reservations before numbers (the order purchases and cancellations
+        # lock in), and rows someone else has locked are left for the next sweep rather
+        # than waited for.
         async with self._connection() as db:
             await db.execute(
                 "WITH due AS (SELECT id FROM searches WHERE status = 'held' AND expires_at <= $1"
@@ -440,19 +631,58 @@ class PostgresStore:
                 " UPDATE searches SET status = 'expired' FROM due WHERE searches.id = due.id",
                 float(now),
             )
-            status = await db.execute(
-                "WITH due AS (SELECT phone_number FROM numbers WHERE state = 'held' AND hold_expires_at <= $1"
+            await db.execute(
+                "WITH due AS (SELECT id FROM reservations WHERE status = 'active' AND expires_at <= $1"
                 " FOR UPDATE SKIP LOCKED)"
-                " UPDATE numbers SET state = 'available', holder = NULL, hold_expires_at = NULL"
-                " FROM due WHERE numbers.phone_number = due.phone_number",
+                " UPDATE reservations SET status = 'expired' FROM due WHERE reservations.id = due.id",
                 float(now),
             )
-            return _count(status)
+            returned = 0
+            for state in ("'held'", "'reserved'"):  # a literal each, so each uses its partial index
+                status = await db.execute(
+                    f"WITH due AS (SELECT phone_number FROM numbers WHERE state = {state} AND hold_expires_at <= $1"
+                    " FOR UPDATE SKIP LOCKED)"
+                    " UPDATE numbers SET state = 'available', holder = NULL, hold_expires_at = NULL"
+                    " FROM due WHERE numbers.phone_number = due.phone_number",
+                    float(now),
+                )
+                returned += _count(status)
+            await db.execute(
+                "WITH due AS (SELECT id FROM reservations WHERE created_at <= $1 AND status <> 'active'"
+                " AND NOT EXISTS (SELECT 1 FROM numbers WHERE holder = reservations.id)"
+                " FOR UPDATE SKIP LOCKED)"
+                " DELETE FROM reservations USING due WHERE reservations.id = due.id",
+                float(now - RESERVATION_RETENTION_SECONDS),
+            )
+            return returned
 
     async def violations(self) -> list[tuple[str, str]]:
         """Rows of the inventory invariant query; empty when the inventory is consistent."""
         async with self._connection() as db:
             return [(row[0], row[1]) for row in await db.fetch(INVARIANT_SQL)]
+
+    async def clock_offset(self) -> float:
+        return float(await self._pool.fetchval("SELECT offset_seconds FROM service_clock WHERE id = 1"))
+
+    async def advance_clock(self, seconds: float) -> float:
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        return float(await self._pool.fetchval(
+            "UPDATE service_clock SET offset_seconds = offset_seconds + $1 WHERE id = 1 RETURNING offset_seconds",
+            float(seconds),
+        ))
+
+    async def demo_seed(self) -> tuple[int, bool] | None:
+        row = await self._pool.fetchrow("SELECT per_area_code, completed_at FROM demo_seed WHERE id = 1")
+        return None if row is None else (int(row[0]), row[1] is not None)
+
+    async def record_demo_seed(self, per_area_code: int, now: float, *, complete: bool) -> None:
+        await self._pool.execute(
+            "INSERT INTO demo_seed (id, per_area_code, started_at, completed_at) VALUES (1, $1, $2, $3)"
+            " ON CONFLICT (id) DO UPDATE SET per_area_code = excluded.per_area_code,"
+            " completed_at = excluded.completed_at",
+            per_area_code, float(now), float(now) if complete else None,
+        )
 
     async def close(self) -> None:
         await self._pool.close()

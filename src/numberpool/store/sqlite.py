@@ -17,6 +17,7 @@ from typing import Any
 
 from numberpool.core.model import (
     AssignmentType,
+    AvailableNumber,
     Capabilities,
     Cost,
     Country,
@@ -29,11 +30,14 @@ from numberpool.core.model import (
     OperationStatus,
     OperationType,
     PhoneNumber,
+    Reservation,
     Search,
 )
 from numberpool.core.timeutil import from_epoch, to_epoch
+from numberpool.store.base import RESERVATION_RETENTION_SECONDS
 from numberpool.store.invariant import INVARIANT_SQL
 from numberpool.store.migrations import migrations
+from numberpool.store.sqlite_wal import WalCheckpointer
 
 _BUSY_TIMEOUT_MS = 10_000
 
@@ -87,7 +91,7 @@ class SqliteTransaction:
         if len(picked) < limit:
             lapsed = self._db.execute(
                 f"SELECT phone_number FROM numbers WHERE country = ? AND number_type = ? {area_clause}"
-                " AND state = 'held' AND hold_expires_at <= ? ORDER BY phone_number LIMIT ?",
+                " AND state IN ('held', 'reserved') AND hold_expires_at <= ? ORDER BY phone_number LIMIT ?",
                 (*params, now, limit - len(picked)),
             ).fetchall()
             picked.extend(row[0] for row in lapsed)
@@ -124,6 +128,22 @@ class SqliteTransaction:
             ),
         )
         return cursor.rowcount
+
+    async def free_numbers(
+        self, country: str, number_type: NumberType, area_code: str, low: str, high: str, limit: int, now: float
+    ) -> list[str]:
+        where = "country = ? AND number_type = ? AND area_code = ? AND phone_number >= ? AND phone_number < ?"
+        params = (country, number_type.value, area_code, low, high)
+        free = self._db.execute(
+            f"SELECT phone_number FROM numbers WHERE {where} AND state = 'available' ORDER BY phone_number LIMIT ?",
+            (*params, limit),
+        ).fetchall()
+        lapsed = self._db.execute(
+            f"SELECT phone_number FROM numbers WHERE {where} AND state IN ('held', 'reserved')"
+            " AND hold_expires_at <= ? ORDER BY phone_number LIMIT ?",
+            (*params, now, limit),
+        ).fetchall()
+        return sorted(row[0] for row in free + lapsed)[:limit]
 
     async def get_number(self, phone_number: str) -> PhoneNumber | None:
         row = self._db.execute(f"SELECT {_NUMBER_COLUMNS} FROM numbers WHERE phone_number = ?", (phone_number,)).fetchone()
@@ -208,6 +228,119 @@ class SqliteTransaction:
     async def set_search_status(self, search_id: str, status: str) -> None:
         self._db.execute("UPDATE searches SET status = ? WHERE id = ?", (status, search_id))
 
+    # reservations
+
+    async def insert_reservation(self, reservation: Reservation) -> bool:
+        cursor = self._db.execute(
+            "INSERT OR IGNORE INTO reservations (id, resource, status, created_at, expires_at, completes_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                reservation.id,
+                reservation.resource,
+                reservation.status,
+                to_epoch(reservation.created_at),
+                to_epoch(reservation.expires_at),
+                to_epoch(reservation.completes_at) if reservation.completes_at else None,
+            ),
+        )
+        return cursor.rowcount == 1
+
+    async def get_reservation(self, reservation_id: str) -> Reservation | None:
+        row = self._db.execute(
+            f"SELECT {_RESERVATION_COLUMNS} FROM reservations WHERE id = ?", (reservation_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        reservation = _reservation(row)
+        rows = self._db.execute(
+            f"SELECT {_RESERVED_COLUMNS} FROM reservation_numbers WHERE reservation_id = ? ORDER BY phone_number",
+            (reservation_id,),
+        ).fetchall()
+        reservation.phone_numbers = [_reserved(r) for r in rows]
+        return reservation
+
+    async def list_reservations(self, resource: str, skip: int, top: int) -> list[Reservation]:
+        rows = self._db.execute(
+            f"SELECT {_RESERVATION_COLUMNS} FROM reservations WHERE resource = ?"
+            " ORDER BY created_at, id LIMIT ? OFFSET ?",
+            (resource, top, skip),
+        ).fetchall()
+        return [_reservation(row) for row in rows]
+
+    async def update_reservation(self, reservation: Reservation) -> None:
+        expires_at = to_epoch(reservation.expires_at)
+        self._db.execute(
+            "UPDATE reservations SET status = ?, expires_at = ?, completes_at = ? WHERE id = ?",
+            (
+                reservation.status,
+                expires_at,
+                to_epoch(reservation.completes_at) if reservation.completes_at else None,
+                reservation.id,
+            ),
+        )
+        self._db.execute(
+            "UPDATE numbers SET hold_expires_at = ? WHERE holder = ? AND state = 'reserved'",
+            (expires_at, reservation.id),
+        )
+
+    async def delete_reservation(self, reservation_id: str) -> None:
+        self._db.execute("DELETE FROM reservations WHERE id = ?", (reservation_id,))
+
+    async def lock_free_numbers(self, phone_numbers: Sequence[str], now: float) -> list[PhoneNumber]:
+        wanted = sorted(set(phone_numbers))
+        found: list[PhoneNumber] = []
+        for start in range(0, len(wanted), _BATCH):
+            batch = wanted[start : start + _BATCH]
+            rows = self._db.execute(
+                f"SELECT {_NUMBER_COLUMNS} FROM numbers WHERE phone_number IN ({', '.join('?' * len(batch))})"
+                " AND (state = 'available' OR (state IN ('held', 'reserved') AND hold_expires_at <= ?))"
+                " ORDER BY phone_number",
+                (*batch, now),
+            ).fetchall()
+            found.extend(_number(row) for row in rows)
+        return found
+
+    async def reserve(
+        self, reservation_id: str, numbers: Sequence[AvailableNumber], expires_at: float, now: float
+    ) -> None:
+        for number in numbers:
+            cursor = self._db.execute(
+                "UPDATE numbers SET state = 'reserved', holder = ?, hold_expires_at = ? WHERE phone_number = ?"
+                " AND (state = 'available' OR (state IN ('held', 'reserved') AND hold_expires_at <= ?))",
+                (reservation_id, expires_at, number.phone_number, now),
+            )
+            if cursor.rowcount != 1:
+                raise RuntimeError(
+                    f"reserve: {number.phone_number} is not free; reserve what lock_free_numbers returned"
+                )
+        self._db.executemany(
+            f"INSERT INTO reservation_numbers (reservation_id, {_RESERVED_COLUMNS})"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(reservation_id, *_reserved_row(number)) for number in numbers],
+        )
+
+    async def release_reserved(self, reservation_id: str, phone_numbers: Sequence[str] | None = None) -> int:
+        release = (
+            "UPDATE numbers SET state = 'available', holder = NULL, hold_expires_at = NULL"
+            " WHERE holder = ? AND state = 'reserved'"
+        )
+        if phone_numbers is None:
+            return self._db.execute(release, (reservation_id,)).rowcount
+        released = 0
+        for number in phone_numbers:
+            released += self._db.execute(release + " AND phone_number = ?", (reservation_id, number)).rowcount
+        return released
+
+    async def remove_from_reservation(self, reservation_id: str, phone_numbers: Sequence[str]) -> None:
+        self._db.executemany(
+            "DELETE FROM reservation_numbers WHERE reservation_id = ? AND phone_number = ?",
+            [(reservation_id, number) for number in phone_numbers],
+        )
+
+    async def purchase_reserved(self, reservation_id: str, owner: str, now: float) -> int:
+        cursor = self._db.execute(_PURCHASE_RESERVED, (reservation_id, owner, now))
+        return cursor.rowcount
+
     # operations
 
     async def insert_operation(self, operation: Operation) -> None:
@@ -249,6 +382,45 @@ _NUMBER_COLUMNS = (
     "phone_number, country, number_type, area_code, state, holder, hold_expires_at, owner, assignment,"
     " calling, sms, cost, currency, purchased_at"
 )
+_BATCH = 500  # host parameters per statement, well under SQLite's limit
+_RESERVATION_COLUMNS = "id, resource, status, created_at, expires_at, completes_at"
+_RESERVED_COLUMNS = "phone_number, country, number_type, assignment, calling, sms, cost, currency, agreement_required"
+# Each reserved number is bought under the offering it was reserved with (?1 id, ?2 owner, ?3 now).
+_ITS_OFFERING = (
+    "(SELECT {} FROM reservation_numbers rn WHERE rn.reservation_id = ?1 AND rn.phone_number = numbers.phone_number)"
+)
+_PURCHASE_RESERVED = (
+    "UPDATE numbers SET state = 'purchased', holder = NULL, hold_expires_at = NULL, owner = ?2, purchased_at = ?3, "
+    + ", ".join(f"{c} = {_ITS_OFFERING.format(c)}" for c in ("assignment", "calling", "sms", "cost", "currency"))
+    + " WHERE holder = ?1 AND state = 'reserved' AND EXISTS " + _ITS_OFFERING.format("1")
+)
+
+
+def _reservation(row: tuple[Any, ...]) -> Reservation:
+    id_, resource, status, created, expires, completes = row
+    return Reservation(
+        id=id_,
+        resource=resource,
+        status=status,
+        created_at=from_epoch(created),
+        expires_at=from_epoch(expires),
+        completes_at=from_epoch(completes) if completes is not None else None,
+    )
+
+
+def _reserved(row: tuple[Any, ...]) -> AvailableNumber:
+    number, country, kind, who, calling, sms, cost, currency, dnr = row
+    return AvailableNumber(
+        number, country, NumberType(kind), AssignmentType(who), Capabilities(Direction(calling), Direction(sms)),
+        Cost(cost, currency), bool(dnr),
+    )
+
+
+def _reserved_row(n: AvailableNumber) -> tuple[Any, ...]:
+    return (
+        n.phone_number, n.country, n.number_type.value, n.assignment.value, n.capabilities.calling.value,
+        n.capabilities.sms.value, float(n.cost.amount), n.cost.currency, n.agreement_required,
+    )
 
 
 def _number(row: tuple[Any, ...]) -> PhoneNumber:
@@ -273,6 +445,7 @@ class SqliteStore:
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._db = connection
         self._lock = asyncio.Lock()
+        self._checkpointer: WalCheckpointer | None = None
 
     @classmethod
     async def open(cls, path: str, *, upgrade: bool = True) -> SqliteStore:
@@ -283,6 +456,9 @@ class SqliteStore:
         connection.execute("PRAGMA synchronous = NORMAL")
         connection.execute("PRAGMA foreign_keys = ON")
         store = cls(connection)
+        if path != ":memory:":
+            connection.execute("PRAGMA wal_autocheckpoint = 0")  # see sqlite_wal.py
+            store._checkpointer = WalCheckpointer(path).start()
         if upgrade:
             store.upgrade()
         return store
@@ -372,20 +548,59 @@ class SqliteStore:
         async with self.transaction():
             cursor = self._db.execute(
                 "UPDATE numbers SET state = 'available', holder = NULL, hold_expires_at = NULL"
-                " WHERE state = 'held' AND hold_expires_at <= ?",
+                " WHERE state IN ('held', 'reserved') AND hold_expires_at <= ?",
                 (now,),
             )
             self._db.execute("UPDATE searches SET status = 'expired' WHERE status = 'held' AND expires_at <= ?", (now,))
+            self._db.execute(
+                "UPDATE reservations SET status = 'expired' WHERE status = 'active' AND expires_at <= ?", (now,)
+            )
+            self._db.execute(
+                "DELETE FROM reservations WHERE created_at <= ? AND status <> 'active'"
+                " AND NOT EXISTS (SELECT 1 FROM numbers WHERE holder = reservations.id)",
+                (now - RESERVATION_RETENTION_SECONDS,),
+            )
             return cursor.rowcount
 
     async def violations(self) -> list[tuple[str, str]]:
         """Rows of the inventory invariant query; empty when the inventory is consistent."""
         return [(rule, number) for rule, number in self._db.execute(INVARIANT_SQL).fetchall()]
 
+    async def clock_offset(self) -> float:
+        async with self._lock:
+            return float(self._db.execute("SELECT offset_seconds FROM service_clock WHERE id = 1").fetchone()[0])
+
+    async def advance_clock(self, seconds: float) -> float:
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        async with self.transaction():
+            row = self._db.execute(
+                "UPDATE service_clock SET offset_seconds = offset_seconds + ? WHERE id = 1 RETURNING offset_seconds",
+                (float(seconds),),
+            ).fetchone()
+            return float(row[0])
+
+    async def demo_seed(self) -> tuple[int, bool] | None:
+        async with self._lock:
+            row = self._db.execute("SELECT per_area_code, completed_at FROM demo_seed WHERE id = 1").fetchone()
+        return None if row is None else (int(row[0]), row[1] is not None)
+
+    async def record_demo_seed(self, per_area_code: int, now: float, *, complete: bool) -> None:
+        async with self.transaction():
+            self._db.execute(
+                "INSERT INTO demo_seed (id, per_area_code, started_at, completed_at) VALUES (1, ?, ?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET per_area_code = excluded.per_area_code,"
+                " completed_at = excluded.completed_at",
+                (per_area_code, now, now if complete else None),
+            )
+
     async def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         self._db.close()
 
 
 def _statements(sql: str) -> list[str]:
-    return [s.strip() for s in sql.split(";") if s.strip() and not all(
-        line.strip().startswith("--") or not line.strip() for line in s.splitlines())]
+    """The statements of a migration file; `--` comments are dropped first, so they may say anything."""
+    code = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
+    return [statement.strip() for statement in code.split(";") if statement.strip()]

@@ -22,7 +22,7 @@ def _number_type(call: Call, *, required: bool = False) -> NumberType | None:
 
 
 def _types(call: Call) -> tuple[NumberType, ...]:
-    return tuple(NumberType) if call.version.has_mobile else (NumberType.GEOGRAPHIC, NumberType.TOLL_FREE)
+    return call.version.number_types
 
 
 def _assignment(call: Call) -> AssignmentType | None:
@@ -36,6 +36,7 @@ async def list_countries(call: Call) -> Response:
 
 
 async def list_localities(call: Call) -> Response:
+    # The phoneNumberType filter is 2025-06-01's; earlier versions get it too, within their own enum.
     towns = await catalog.localities(
         call.ctx, call.path("country"), call.query.get("administrativeDivision"), _number_type(call)
     )
@@ -63,8 +64,8 @@ async def list_offerings(call: Call) -> Response:
 def routes(api: Api) -> list[Route]:
     base = "/availablePhoneNumbers/countries"
     return [
-        Route(base, api.endpoint(list_countries), methods=["GET"]),
-        Route(base + "/{country}/localities", api.endpoint(list_localities), methods=["GET"]),
-        Route(base + "/{country}/areaCodes", api.endpoint(list_area_codes), methods=["GET"]),
-        Route(base + "/{country}/offerings", api.endpoint(list_offerings), methods=["GET"]),
+        Route(base, api.endpoint(list_countries, requires="catalog"), methods=["GET"]),
+        Route(base + "/{country}/localities", api.endpoint(list_localities, requires="catalog"), methods=["GET"]),
+        Route(base + "/{country}/areaCodes", api.endpoint(list_area_codes, requires="catalog"), methods=["GET"]),
+        Route(base + "/{country}/offerings", api.endpoint(list_offerings, requires="catalog"), methods=["GET"]),
     ]

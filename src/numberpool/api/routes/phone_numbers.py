@@ -8,16 +8,16 @@ from starlette.routing import Route
 from numberpool.api import parse, wire
 from numberpool.api.call import Api, Call, accepted, json_response
 from numberpool.core import phone_numbers
-from numberpool.core.errors import bad_request
+from numberpool.core.errors import bad_request, number_not_found
 from numberpool.core.model import Direction
 
 
 async def list_numbers(call: Call) -> Response:
     skip = parse.query_int(call.query, "skip", 0)
     top = parse.query_int(call.query, "top", 100, minimum=1, maximum=parse.MAX_PAGE_SIZE)
-    numbers = await phone_numbers.list_numbers(call.ctx, call.resource, skip, top + 1)
+    numbers = await phone_numbers.list_numbers(call.ctx, call.resource, skip, top + 1, call.version.number_types)
     return call.page(
-        [wire.purchased_number(n) for n in numbers[:top]],
+        [wire.purchased_number(n, call.version) for n in numbers[:top]],
         "phoneNumbers",
         size_param="top",
         has_more=len(numbers) > top,
@@ -28,7 +28,9 @@ async def list_numbers(call: Call) -> Response:
 
 async def get_number(call: Call) -> Response:
     number = await phone_numbers.get_number(call.ctx, call.resource, call.path("number"))
-    return json_response(wire.purchased_number(number))
+    if number.number_type not in call.version.number_types:  # a mobile number, read at a version without mobile
+        raise number_not_found(number.phone_number)
+    return json_response(wire.purchased_number(number, call.version))
 
 
 async def release_number(call: Call) -> Response:

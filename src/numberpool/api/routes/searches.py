@@ -8,6 +8,7 @@ from starlette.routing import Route
 from numberpool.api import parse, wire
 from numberpool.api.call import Api, Call, accepted, json_response
 from numberpool.api.routes.catalog import _types
+from numberpool.api.versions import AGREE, CONSENT
 from numberpool.core import purchase, search
 from numberpool.core.model import AssignmentType, NumberType
 
@@ -44,6 +45,8 @@ async def start_search(call: Call) -> Response:
 
 async def get_search_result(call: Call) -> Response:
     found = await search.get_search(call.ctx, call.resource, call.path("search_id"))
+    if found.number_type not in call.version.number_types:  # a mobile search, read at a version without mobile
+        raise search.search_not_found(found.id)
     return json_response(wire.search_result(found, call.version))
 
 
@@ -52,7 +55,8 @@ async def purchase_search(call: Call) -> Response:
     search_id = parse.required(body, "searchId")
     if not isinstance(search_id, str):
         raise parse.bad_request("'searchId' must be a string.", target="searchId")
-    agreed = parse.boolean(body, "agreeToNotResell", "consentToNotResellNumbers")
+    field = call.version.features.consent_field
+    agreed = parse.boolean(body, *((field,) if field else (AGREE, CONSENT)))
     operation = await purchase.purchase_search(call.ctx, call.resource, search_id, agreed)
     return accepted(
         {
