@@ -16,6 +16,9 @@ from tests.support.hmac_auth import HmacAuth
 from numberpool.server.tls import development_tls
 from tests.support.server import ServerProcess
 
+# Store fixtures (engine, url, store, new_url, pg_database) for tests that run against both engines.
+pytest_plugins = ["tests.support.stores"]
+
 # A second tenant, declared on the command line, for isolation tests.
 OTHER_RESOURCE = "tenant2"
 OTHER_KEY = "c2Vjb25kLXRlbmFudC1wcmltYXJ5LWtleS1mb3ItdGVzdHMtb25seQ=="

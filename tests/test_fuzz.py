@@ -81,22 +81,6 @@ NULLABLE = {"PhoneNumberOperation": ["resourceLocation"]}
 # therefore lets every optional property of a request-body definition be null as well; a required
 # one still may not, and response bodies keep their schema unchanged.
 
-# 2025-06-01 operations that no route serves yet (browse, reservations and operator information are
-# being added). Until their routes land, the server answers them with its own 404/405 in the ACS
-# shape, which the spec's `default` response accepts, so they are still fuzzed for 5xx and error
-# shape. Tolerated for them only, and only while the answer is the router's own 404/405: that the
-# server does not answer an undeclared method (TRACE, OPTIONS) with 405 and an Allow header. Once a
-# route lands, its operation gets every check without a change here; then delete its entry.
-NOT_YET_SERVED = {
-    "PhoneNumbers_BrowseAvailableNumbers",
-    "PhoneNumbers_ListReservations",
-    "PhoneNumbers_CreateOrUpdateReservation",
-    "PhoneNumbers_GetReservation",
-    "PhoneNumbers_DeleteReservation",
-    "PhoneNumbers_PurchaseReservation",
-    "PhoneNumbers_OperatorInformationSearch",
-}
-
 COUNTRIES = ("US", "CA", "GB", "FR", "IE")  # the demo catalog's
 cases_run: Counter[str] = Counter()
 statuses_seen: Counter[tuple[str, int]] = Counter()
@@ -278,20 +262,7 @@ def _run_case(version: str, case: schemathesis.Case, server: ServerProcess,
     if response.status_code == 204:
         # No Content has no body, so no media type (RFC 9110 15.3.5), whatever `produces` says.
         excluded.append(openapi_checks.content_type_conformance)
-    if operation_id in NOT_YET_SERVED and _unrouted(response):
-        excluded += [openapi_checks.unsupported_method, openapi_checks.allow_header_conformance]
     case.validate_response(response, additional_checks=[acs_error_shape], excluded_checks=excluded)
-
-
-def _unrouted(response: requests.Response) -> bool:
-    """The router's answer for a path or method no route serves (see api/app.py)."""
-    if response.status_code not in (404, 405):
-        return False
-    try:
-        error = response.json().get("error", {})
-    except ValueError:
-        return False
-    return error.get("code") == "MethodNotAllowed" or error.get("message", "").startswith("No resource exists at ")
 
 
 _SETTINGS = hypothesis.settings(

@@ -35,7 +35,7 @@ from tests.support.acs import MERGE_PATCH, assert_acs_error, poll, release, star
 from tests.support.schema import ApiSchema
 from tests.support.sdk import async_client, raw_client, release_quietly, release_quietly_async, sync_client
 from tests.support.server import ServerProcess
-from tests.test_store_engines import T0, FrozenClock, engine, fetch, new_url, pg_database, store, url  # noqa: F401
+from tests.support.stores import T0, FrozenClock, fetch
 
 VERSION = "2025-06-01"
 RESERVATION = "/availablePhoneNumbers/reservations/{reservationId}"

@@ -1,4 +1,4 @@
-"""The store contract, run against every engine: SQLite and PostgreSQL behave the same.
+"""The store contract, run against every engine: SQLite and PostgreSQL behave the same (fixtures in tests/support/stores.py).
 
 SQLite runs on a file in a temporary folder. PostgreSQL runs in a database this
 module creates (and drops at the end) on the server named by
@@ -10,151 +10,34 @@ cases are skipped with the reason, except under CI (env CI set), where they fail
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import sqlite3
-import sys
-import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import asdict, is_dataclass
 from datetime import datetime
 from enum import Enum
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
-import pytest_asyncio
 
 from numberpool.core import catalog, operations, phone_numbers, purchase, search
 from numberpool.core.context import Context, Settings
 from numberpool.core.errors import AcsError
 from numberpool.core.model import AssignmentType, Capabilities, Direction, NumberType
 from numberpool.core.seed import seed_demo
-from numberpool.core.timeutil import Clock
 from numberpool.numbering.demo import RANGES
 from numberpool.store import Store, open_store, upgrade
 from numberpool.store.migrations import migrations
+from tests.support.stores import ENGINES, T0, FrozenClock, fetch
 
 # Fixtures and tests share the session's event loop (asyncpg pools are bound to one loop).
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-ENGINES = ("sqlite", "postgres")
-POSTGRES_BASE_URL = os.environ.get("NUMBERPOOL_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
-
 GEO, TF = NumberType.GEOGRAPHIC, NumberType.TOLL_FREE
 APP, PERSON = AssignmentType.APPLICATION, AssignmentType.PERSON
 CALLING = Capabilities(Direction.BOTH, Direction.NONE)
-T0 = 1_700_000_000.125  # a frozen clock's start: times must round-trip exactly
-
-
-class FrozenClock(Clock):
-    """Time stands still unless a test moves it, so both engines see the same instants."""
-
-    def epoch(self) -> float:
-        return T0 + self.offset
-
-
-# --- PostgreSQL database for this module ------------------------------------------------
-
-
-def _with_database(url: str, database: str, **query: str) -> str:
-    parts = urlsplit(url)
-    extra = "&".join(f"{k}={v}" for k, v in query.items())
-    merged = "&".join(q for q in (parts.query, extra) if q)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + database, merged, ""))
-
-
-def _redacted(url: str) -> str:
-    parts = urlsplit(url)
-    netloc = re.sub(r":[^@/]*@", ":***@", parts.netloc)
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def pg_database() -> AsyncIterator[str]:
-    """A fresh database `numberpool_test_<random>` for this module; its URL."""
-    try:
-        admin = await asyncpg.connect(POSTGRES_BASE_URL, timeout=5)
-    except (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-        reason = f"PostgreSQL not reachable at {_redacted(POSTGRES_BASE_URL)} ({type(exc).__name__}: {exc})"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason}; CI is set, so the PostgreSQL engine must be tested")
-        print(f"\nskipping PostgreSQL engine tests: {reason}", file=sys.stderr)
-        pytest.skip(reason)
-    name = f"numberpool_test_{uuid.uuid4().hex[:12]}"
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        yield _with_database(POSTGRES_BASE_URL, name)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-
-
-async def _fresh_postgres_url(database_url: str) -> str:
-    """A new, empty schema in the module's database; the URL that selects it."""
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    db = await asyncpg.connect(database_url)
-    try:
-        await db.execute(f'CREATE SCHEMA "{schema}"')
-    finally:
-        await db.close()
-    return _with_database(database_url, urlsplit(database_url).path.lstrip("/"), search_path=schema)
-
-
-@pytest.fixture(params=ENGINES)
-def engine(request: pytest.FixtureRequest) -> str:
-    return request.param
-
-
-@pytest.fixture()
-def new_url(request: pytest.FixtureRequest, tmp_path) -> Callable[[str], Awaitable[str]]:
-    """`await new_url(engine)`: the URL of a new, empty database of that engine.
-
-    A test parametrised by `engine` uses that engine; any other test uses both.
-    """
-    engines = (request.getfixturevalue("engine"),) if "engine" in request.fixturenames else ENGINES
-    pg_database = request.getfixturevalue("pg_database") if "postgres" in engines else None
-    count = 0
-
-    async def make(engine: str) -> str:
-        nonlocal count
-        count += 1
-        if engine == "sqlite":
-            return str(tmp_path / f"numberpool-{count}.db")
-        assert pg_database is not None
-        return await _fresh_postgres_url(pg_database)
-
-    return make
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def url(engine: str, new_url) -> str:
-    return await new_url(engine)
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def store(url: str) -> AsyncIterator[Store]:
-    opened = await open_store(url)
-    yield opened
-    await opened.close()
-
-
-async def fetch(url: str, sql: str) -> list[tuple[Any, ...]]:
-    """Rows of `sql` read straight from the database behind `url`, bypassing the store."""
-    if url.startswith(("postgresql://", "postgres://")):
-        db = await asyncpg.connect(url)
-        try:
-            return [tuple(row) for row in await db.fetch(sql)]
-        finally:
-            await db.close()
-    db = sqlite3.connect(url)
-    try:
-        with db:
-            return db.execute(sql).fetchall()
-    finally:
-        db.close()
 
 
 def context(store: Store, hold_minutes: float = 10.0) -> Context:
