@@ -69,7 +69,7 @@ async def browse(ctx: Context, country: str, request: BrowseRequest) -> list[Ava
     now = ctx.clock.epoch()
     wanted = (request.number_type, request.assignment, request.calling, request.sms)
     rng = ctx.random("browse", country, *(e.value if e else "" for e in wanted), ",".join(request.prefixes))
-    async with ctx.store.transaction() as tx:
+    async with ctx.store.read() as tx:
         offerings = fitting_offerings(await tx.offerings(country), request)
         if not offerings:
             raise errors.no_matching_plan()

@@ -30,7 +30,7 @@ def check_country(country: str) -> str:
 
 
 async def countries(ctx: Context) -> list[Country]:
-    async with ctx.store.transaction() as tx:
+    async with ctx.store.read() as tx:
         return await tx.countries()
 
 
@@ -41,7 +41,7 @@ async def offerings(
     assignment: AssignmentType | None = None,
 ) -> list[Offering]:
     country = check_country(country)
-    async with ctx.store.transaction() as tx:
+    async with ctx.store.read() as tx:
         found = await tx.offerings(country)
     return [
         o
@@ -61,7 +61,7 @@ async def localities(
     ctx: Context, country: str, division: str | None = None, number_type: NumberType | None = None
 ) -> list[Town]:
     country = check_country(country)
-    async with ctx.store.transaction() as tx:
+    async with ctx.store.read() as tx:
         found = await tx.localities(country)
     towns: dict[tuple[str, str | None], Town] = {}
     for locality in found:
@@ -83,7 +83,7 @@ async def area_codes(
     division: str | None = None,
 ) -> list[str]:
     country = check_country(country)
-    async with ctx.store.transaction() as tx:
+    async with ctx.store.read() as tx:
         sold = await tx.offerings(country)
         found = await tx.localities(country)
     if not any(o.number_type is number_type and (assignment is None or o.assignment is assignment) for o in sold):

@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from numberpool.core.catalog_cache import CatalogCache
 from numberpool.core.model import Operation, OperationStatus, OperationType
 from numberpool.core.timeutil import Clock
 from numberpool.store.base import Store
@@ -31,6 +32,7 @@ class Context:
     store: Store
     settings: Settings = field(default_factory=Settings)
     clock: Clock = field(default_factory=Clock)
+    catalog: CatalogCache = field(default_factory=CatalogCache)
 
     def random(self, *key: object) -> random.Random:
         """A generator for one request: seeded by the settings' seed and `key` if there is a seed, else fresh."""

@@ -14,7 +14,7 @@ def _missing(operation_id: str) -> errors.AcsError:
 async def get_operation(ctx: Context, resource: str, operation_id: str) -> Operation:
     if not is_operation_id(operation_id):
         raise _missing(operation_id)
-    async with ctx.store.transaction() as tx:
+    async with ctx.store.read() as tx:
         operation = await tx.get_operation(operation_id)
     if operation is None or operation.resource != resource:
         raise _missing(operation_id)

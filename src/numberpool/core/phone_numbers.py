@@ -36,7 +36,7 @@ def number_location(e164: str) -> str:
 
 async def get_number(ctx: Context, resource: str, raw: str) -> PhoneNumber:
     e164 = _parse(raw)
-    async with ctx.store.transaction() as tx:
+    async with ctx.store.read() as tx:
         number = await tx.get_number(e164)
     if not _is_owned(number, resource):
         raise errors.number_not_found(e164)
@@ -49,11 +49,11 @@ async def list_numbers(
 ) -> list[PhoneNumber]:
     """The resource's numbers in order, `skip` then up to `top`; only those of `types` when given."""
     if types is None or set(types) >= set(NumberType):
-        async with ctx.store.transaction() as tx:
+        async with ctx.store.read() as tx:
             return await tx.owned_numbers(resource, skip, top)
     kept: list[PhoneNumber] = []
     offset, seen, chunk = 0, 0, max(top, 100)
-    async with ctx.store.transaction() as tx:
+    async with ctx.store.read() as tx:
         while len(kept) < top:
             page = await tx.owned_numbers(resource, offset, chunk)
             for number in page:

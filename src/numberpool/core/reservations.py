@@ -267,13 +267,13 @@ async def get_reservation(ctx: Context, resource: str, raw_id: str) -> Reservati
     reservation_id = canonical_id(raw_id)
     if reservation_id is None:
         raise reservation_not_found()
-    async with ctx.store.transaction() as tx:
+    async with ctx.store.read() as tx:
         return await _load(tx, resource, reservation_id)
 
 
 async def list_reservations(ctx: Context, resource: str, skip: int, top: int) -> list[Reservation]:
     """The resource's reservations, oldest first, without their numbers."""
-    async with ctx.store.transaction() as tx:
+    async with ctx.store.read() as tx:
         return await tx.list_reservations(resource, skip, top)
 
 

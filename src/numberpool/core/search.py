@@ -56,9 +56,10 @@ async def start_search(ctx: Context, resource: str, country: str, request: Searc
     search_id = new_id()
     now = ctx.clock.now()
     expires_at = now + timedelta(minutes=ctx.settings.hold_minutes)
+    plan = cheapest_plan(await ctx.catalog.offerings(ctx.store, country), request)
+    sold_in = await ctx.catalog.country(ctx.store, country)
+    do_not_resell = sold_in is not None and sold_in.do_not_resell
     async with ctx.store.transaction() as tx:
-        plan = cheapest_plan(await tx.offerings(country), request)
-        do_not_resell = {c.code: c.do_not_resell for c in await tx.countries()}.get(country, False)
         numbers = await tx.take_available(
             country, request.number_type, request.area_code, request.quantity, ctx.clock.epoch()
         )
@@ -102,7 +103,7 @@ def search_not_found(search_id: str) -> errors.AcsError:
 async def get_search(ctx: Context, resource: str, search_id: str) -> Search:
     if not is_id(search_id):
         raise search_not_found(search_id)
-    async with ctx.store.transaction() as tx:
+    async with ctx.store.read() as tx:
         search = await tx.get_search(search_id)
     if search is None or search.resource != resource or search.status == "cancelled":
         raise search_not_found(search_id)

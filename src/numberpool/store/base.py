@@ -112,6 +112,13 @@ class Transaction(Protocol):
 class Store(Protocol):
     def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...
 
+    def read(self) -> AbstractAsyncContextManager[Transaction]:
+        """A view for answering reads: sees committed data, takes no write or row locks.
+
+        Only the read methods of the Transaction may be used in it.
+        """
+        ...
+
     async def is_empty(self) -> bool: ...
 
     async def load_catalog(self, countries: Iterable[Country], offerings: Iterable[Offering]) -> None: ...

@@ -71,8 +71,10 @@ def _count(status: str) -> int:
 
 
 class PostgresTransaction:
-    def __init__(self, connection: asyncpg.Connection) -> None:
+    def __init__(self, connection: asyncpg.Connection, *, locking: bool = True) -> None:
         self._db = connection
+        # Reads that a change depends on lock their row; a read-only view (`read()`) does not.
+        self._for_update = " FOR UPDATE" if locking else ""
 
     # catalog
 
@@ -198,7 +200,7 @@ class PostgresTransaction:
     async def get_number(self, phone_number: str) -> PhoneNumber | None:
         # Locked: a release or capability change that follows sees no concurrent one.
         row = await self._db.fetchrow(
-            f"SELECT {_NUMBER_COLUMNS} FROM numbers WHERE phone_number = $1 FOR UPDATE", phone_number
+            f"SELECT {_NUMBER_COLUMNS} FROM numbers WHERE phone_number = $1{self._for_update}", phone_number
         )
         return _number(tuple(row)) if row else None
 
@@ -261,7 +263,7 @@ class PostgresTransaction:
         row = await self._db.fetchrow(
             "SELECT id, resource, country, number_type, assignment, calling, sms, area_code, quantity, cost,"
             " currency, created_at, expires_at, agreement_required, status, error, phone_numbers"
-            " FROM searches WHERE id = $1 FOR UPDATE",
+            f" FROM searches WHERE id = $1{self._for_update}",
             search_id,
         )
         if row is None:
@@ -307,7 +309,7 @@ class PostgresTransaction:
     async def get_reservation(self, reservation_id: str) -> Reservation | None:
         # Locked: changes, deletions and purchases of one reservation run one after the other.
         row = await self._db.fetchrow(
-            f"SELECT {_RESERVATION_COLUMNS} FROM reservations WHERE id = $1 FOR UPDATE", reservation_id
+            f"SELECT {_RESERVATION_COLUMNS} FROM reservations WHERE id = $1{self._for_update}", reservation_id
         )
         if row is None:
             return None
@@ -441,7 +443,7 @@ class PostgresTransaction:
         # Locked: a concurrent cancel of the same operation waits, then finds it gone.
         row = await self._db.fetchrow(
             "SELECT id, resource, operation_type, outcome, created_at, completes_at, resource_location,"
-            " error_code, error_message FROM operations WHERE id = $1 FOR UPDATE",
+            f" error_code, error_message FROM operations WHERE id = $1{self._for_update}",
             operation_id,
         )
         if row is None:
@@ -572,6 +574,12 @@ class PostgresStore:
     async def transaction(self) -> AsyncIterator[PostgresTransaction]:
         async with self._connection() as db:
             yield PostgresTransaction(db)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[PostgresTransaction]:
+        """A pooled connection in autocommit: each statement sees committed data, nothing is locked."""
+        async with self._pool.acquire() as db:
+            yield PostgresTransaction(db, locking=False)
 
     async def is_empty(self) -> bool:
         return bool(await self._pool.fetchval("SELECT NOT EXISTS (SELECT 1 FROM numbers)"))

@@ -495,6 +495,14 @@ class SqliteStore:
                 raise
             self._db.execute("COMMIT")
 
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[SqliteTransaction]:
+        # Without BEGIN each statement reads the latest committed state. Waiting for the
+        # lock keeps a read from running on this connection inside another task's
+        # transaction, where it would see that transaction's uncommitted changes.
+        async with self._lock:
+            yield SqliteTransaction(self._db)
+
     async def is_empty(self) -> bool:
         return self._db.execute("SELECT NOT EXISTS (SELECT 1 FROM numbers)").fetchone()[0] == 1
 
