@@ -617,14 +617,20 @@ class PostgresStore:
             )
             if not numbers:
                 return 0
-            # COPY into a scratch table, then one INSERT that skips numbers already stored.
-            await db.execute("CREATE TEMP TABLE numberpool_load (phone_number TEXT NOT NULL) ON COMMIT DROP")
-            await db.copy_records_to_table("numberpool_load", records=[(n,) for n in numbers], columns=["phone_number"])
+            # COPY whole rows into a scratch table, then one INSERT that skips numbers already
+            # stored. A lost load transaction is simply loaded again (loads are idempotent), so
+            # it need not wait for its WAL to reach the disk.
+            await db.execute("SET LOCAL synchronous_commit = off")
+            await db.execute(
+                "CREATE TEMP TABLE numberpool_load (phone_number TEXT NOT NULL, country TEXT NOT NULL,"
+                " number_type TEXT NOT NULL, area_code TEXT NOT NULL, locality_id BIGINT) ON COMMIT DROP"
+            )
+            row = (locality.country, locality.number_type.value, locality.area_code, locality_id)
+            await db.copy_records_to_table("numberpool_load", records=[(n, *row) for n in dict.fromkeys(numbers)])
             status = await db.execute(
                 "INSERT INTO numbers (phone_number, country, number_type, area_code, locality_id)"
-                " SELECT DISTINCT phone_number, $1, $2, $3, $4::bigint FROM numberpool_load"
-                " ON CONFLICT (phone_number) DO NOTHING",
-                locality.country, locality.number_type.value, locality.area_code, locality_id,
+                " SELECT phone_number, country, number_type, area_code, locality_id FROM numberpool_load"
+                " ON CONFLICT (phone_number) DO NOTHING"
             )
             return _count(status)
 
