@@ -148,9 +148,32 @@ def sdk_lifecycle(endpoint: str, rounds: int) -> dict[str, float]:
 async def _load_inventory(url: str, size: int) -> tuple[int, float]:
     store = await open_store(url)
     try:
-        return await inventory.load(store, size)
+        loaded = await inventory.load(store, size)
     finally:
         await store.close()
+    await _settle(url)
+    return loaded
+
+
+async def _settle(url: str) -> None:
+    """What an operator does after a bulk load: fresh planner statistics (and, on PostgreSQL, the
+    visibility map), so that measurements do not race autovacuum working through the new rows."""
+    if url.startswith("postgresql://"):
+        import asyncpg
+
+        db = await asyncpg.connect(url)
+        try:
+            await db.execute("VACUUM ANALYZE numbers")
+        finally:
+            await db.close()
+    else:
+        import sqlite3
+
+        db = sqlite3.connect(url)
+        try:
+            db.execute("ANALYZE")
+        finally:
+            db.close()
 
 
 async def _admin(sql: str) -> None:

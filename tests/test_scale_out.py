@@ -68,7 +68,7 @@ class Cluster:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def cluster(request, server, tmp_path):
+def cluster(request, development_ca, tmp_path):
     if request.param == "postgres":
         database = postgres.create_database()
     else:
@@ -77,10 +77,10 @@ def cluster(request, server, tmp_path):
             "--sweep-seconds", "1", "--resource", f"{OTHER_RESOURCE}={OTHER_KEY}")
     data_dirs = [tmp_path / "a", tmp_path / "b"]
     for data_dir in data_dirs:
-        shutil.copytree(server.data_dir / "tls", data_dir / "tls")
+        shutil.copytree(development_ca, data_dir / "tls")
     servers = [ServerProcess(data_dirs[0], *args).start()]
     servers.append(ServerProcess(data_dirs[1], *args).start())  # the database is seeded by now
-    nodes = Cluster(database, servers, data_dirs, server.ca, args)
+    nodes = Cluster(database, servers, data_dirs, development_ca / "ca.pem", args)
     yield nodes
     nodes.stop()
     if request.param == "postgres":

@@ -82,9 +82,11 @@ class SqliteTransaction:
         params: list[Any] = [country, number_type.value]
         if area_code is not None:
             params.append(area_code)
+        # Area code, then number: the same order as the PostgreSQL engine (see there why).
+        order = "phone_number" if area_code is not None else "area_code, phone_number"
         free = self._db.execute(
             f"SELECT phone_number FROM numbers WHERE country = ? AND number_type = ? {area_clause}"
-            " AND state = 'available' ORDER BY phone_number LIMIT ?",
+            f" AND state = 'available' ORDER BY {order} LIMIT ?",
             (*params, limit),
         ).fetchall()
         picked = [row[0] for row in free]
