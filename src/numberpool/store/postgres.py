@@ -43,7 +43,6 @@ from numberpool.core.model import (
     Country,
     Direction,
     Locality,
-    NumberState,
     NumberType,
     Offering,
     Operation,
@@ -57,6 +56,7 @@ from numberpool.core.timeutil import from_epoch, to_epoch
 from numberpool.store.base import RESERVATION_RETENTION_SECONDS
 from numberpool.store.invariant import INVARIANT_SQL
 from numberpool.store.migrations import migrations
+from numberpool.store.rows import number_from_row, reservation_from_row, reserved_from_row, reserved_to_row
 
 DEFAULT_MIN_POOL_SIZE = 1
 DEFAULT_MAX_POOL_SIZE = 10
@@ -208,7 +208,7 @@ class PostgresTransaction:
         row = await self._db.fetchrow(
             f"SELECT {_NUMBER_COLUMNS} FROM numbers WHERE phone_number = $1{self._for_update}", phone_number
         )
-        return _number(tuple(row)) if row else None
+        return number_from_row(tuple(row)) if row else None
 
     async def owned_numbers(self, owner: str, skip: int, top: int) -> list[PhoneNumber]:
         # SQLite reads a negative LIMIT as "no limit" and a negative OFFSET as 0.
@@ -218,7 +218,7 @@ class PostgresTransaction:
             top if top >= 0 else None,
             max(skip, 0),
         )
-        return [_number(tuple(row)) for row in rows]
+        return [number_from_row(tuple(row)) for row in rows]
 
     async def set_capabilities(self, phone_number: str, capabilities: Capabilities, cost: Cost) -> None:
         await self._db.execute(
@@ -319,12 +319,12 @@ class PostgresTransaction:
         )
         if row is None:
             return None
-        reservation = _reservation(tuple(row))
+        reservation = reservation_from_row(tuple(row))
         rows = await self._db.fetch(
             f"SELECT {_RESERVED_COLUMNS} FROM reservation_numbers WHERE reservation_id = $1 ORDER BY phone_number",
             reservation_id,
         )
-        reservation.phone_numbers = [_reserved(tuple(r)) for r in rows]
+        reservation.phone_numbers = [reserved_from_row(tuple(r)) for r in rows]
         return reservation
 
     async def list_reservations(self, resource: str, skip: int, top: int) -> list[Reservation]:
@@ -335,7 +335,7 @@ class PostgresTransaction:
             top if top >= 0 else None,
             max(skip, 0),
         )
-        return [_reservation(tuple(row)) for row in rows]
+        return [reservation_from_row(tuple(row)) for row in rows]
 
     async def update_reservation(self, reservation: Reservation) -> None:
         expires_at = to_epoch(reservation.expires_at)
@@ -363,7 +363,7 @@ class PostgresTransaction:
             sorted(set(phone_numbers)),
             float(now),
         )
-        return [_number(tuple(row)) for row in rows]
+        return [number_from_row(tuple(row)) for row in rows]
 
     async def reserve(
         self, reservation_id: str, numbers: Sequence[AvailableNumber], expires_at: float, now: float
@@ -388,7 +388,7 @@ class PostgresTransaction:
         await self._db.executemany(
             f"INSERT INTO reservation_numbers (reservation_id, {_RESERVED_COLUMNS})"
             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            [(reservation_id, *_reserved_row(number)) for number in numbers],
+            [(reservation_id, *reserved_to_row(number)) for number in numbers],
         )
 
     async def release_reserved(self, reservation_id: str, phone_numbers: Sequence[str] | None = None) -> int:
@@ -470,51 +470,6 @@ _NUMBER_COLUMNS = (
 )
 _RESERVATION_COLUMNS = "id, resource, status, created_at, expires_at, completes_at"
 _RESERVED_COLUMNS = "phone_number, country, number_type, assignment, calling, sms, cost, currency, agreement_required"
-
-
-def _reservation(row: tuple[Any, ...]) -> Reservation:
-    id_, resource, status, created, expires, completes = row
-    return Reservation(
-        id=id_,
-        resource=resource,
-        status=status,
-        created_at=from_epoch(created),
-        expires_at=from_epoch(expires),
-        completes_at=from_epoch(completes) if completes is not None else None,
-    )
-
-
-def _reserved(row: tuple[Any, ...]) -> AvailableNumber:
-    number, country, kind, who, calling, sms, cost, currency, dnr = row
-    return AvailableNumber(
-        number, country, NumberType(kind), AssignmentType(who), Capabilities(Direction(calling), Direction(sms)),
-        Cost(cost, currency), bool(dnr),
-    )
-
-
-def _reserved_row(n: AvailableNumber) -> tuple[Any, ...]:
-    return (
-        n.phone_number, n.country, n.number_type.value, n.assignment.value, n.capabilities.calling.value,
-        n.capabilities.sms.value, float(n.cost.amount), n.cost.currency, bool(n.agreement_required),
-    )
-
-
-def _number(row: tuple[Any, ...]) -> PhoneNumber:
-    (number, country, kind, area, state, holder, hold_expires, owner, who, calling, sms, cost, cur, purchased) = row
-    return PhoneNumber(
-        phone_number=number,
-        country=country,
-        number_type=NumberType(kind),
-        area_code=area,
-        state=NumberState(state),
-        holder=holder,
-        hold_expires_at=from_epoch(hold_expires) if hold_expires is not None else None,
-        owner=owner,
-        assignment=AssignmentType(who) if who else None,
-        capabilities=Capabilities(Direction(calling), Direction(sms)) if calling else None,
-        cost=Cost(cost, cur) if cost is not None else None,
-        purchased_at=from_epoch(purchased) if purchased is not None else None,
-    )
 
 
 class PostgresStore:

@@ -23,7 +23,6 @@ from numberpool.core.model import (
     Country,
     Direction,
     Locality,
-    NumberState,
     NumberType,
     Offering,
     Operation,
@@ -37,6 +36,7 @@ from numberpool.core.timeutil import from_epoch, to_epoch
 from numberpool.store.base import RESERVATION_RETENTION_SECONDS
 from numberpool.store.invariant import INVARIANT_SQL
 from numberpool.store.migrations import migrations
+from numberpool.store.rows import number_from_row, reservation_from_row, reserved_from_row, reserved_to_row
 from numberpool.store.sqlite_wal import WalCheckpointer
 
 _BUSY_TIMEOUT_MS = 10_000
@@ -149,14 +149,14 @@ class SqliteTransaction:
 
     async def get_number(self, phone_number: str) -> PhoneNumber | None:
         row = self._db.execute(f"SELECT {_NUMBER_COLUMNS} FROM numbers WHERE phone_number = ?", (phone_number,)).fetchone()
-        return _number(row) if row else None
+        return number_from_row(row) if row else None
 
     async def owned_numbers(self, owner: str, skip: int, top: int) -> list[PhoneNumber]:
         rows = self._db.execute(
             f"SELECT {_NUMBER_COLUMNS} FROM numbers WHERE owner = ? ORDER BY phone_number LIMIT ? OFFSET ?",
             (owner, top, skip),
         ).fetchall()
-        return [_number(row) for row in rows]
+        return [number_from_row(row) for row in rows]
 
     async def set_capabilities(self, phone_number: str, capabilities: Capabilities, cost: Cost) -> None:
         self._db.execute(
@@ -253,12 +253,12 @@ class SqliteTransaction:
         ).fetchone()
         if row is None:
             return None
-        reservation = _reservation(row)
+        reservation = reservation_from_row(row)
         rows = self._db.execute(
             f"SELECT {_RESERVED_COLUMNS} FROM reservation_numbers WHERE reservation_id = ? ORDER BY phone_number",
             (reservation_id,),
         ).fetchall()
-        reservation.phone_numbers = [_reserved(r) for r in rows]
+        reservation.phone_numbers = [reserved_from_row(r) for r in rows]
         return reservation
 
     async def list_reservations(self, resource: str, skip: int, top: int) -> list[Reservation]:
@@ -267,7 +267,7 @@ class SqliteTransaction:
             " ORDER BY created_at, id LIMIT ? OFFSET ?",
             (resource, top, skip),
         ).fetchall()
-        return [_reservation(row) for row in rows]
+        return [reservation_from_row(row) for row in rows]
 
     async def update_reservation(self, reservation: Reservation) -> None:
         expires_at = to_epoch(reservation.expires_at)
@@ -299,7 +299,7 @@ class SqliteTransaction:
                 " ORDER BY phone_number",
                 (*batch, now),
             ).fetchall()
-            found.extend(_number(row) for row in rows)
+            found.extend(number_from_row(row) for row in rows)
         return found
 
     async def reserve(
@@ -318,7 +318,7 @@ class SqliteTransaction:
         self._db.executemany(
             f"INSERT INTO reservation_numbers (reservation_id, {_RESERVED_COLUMNS})"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(reservation_id, *_reserved_row(number)) for number in numbers],
+            [(reservation_id, *reserved_to_row(number)) for number in numbers],
         )
 
     async def release_reserved(self, reservation_id: str, phone_numbers: Sequence[str] | None = None) -> int:
@@ -396,51 +396,6 @@ _PURCHASE_RESERVED = (
     + ", ".join(f"{c} = {_ITS_OFFERING.format(c)}" for c in ("assignment", "calling", "sms", "cost", "currency"))
     + " WHERE holder = ?1 AND state = 'reserved' AND EXISTS " + _ITS_OFFERING.format("1")
 )
-
-
-def _reservation(row: tuple[Any, ...]) -> Reservation:
-    id_, resource, status, created, expires, completes = row
-    return Reservation(
-        id=id_,
-        resource=resource,
-        status=status,
-        created_at=from_epoch(created),
-        expires_at=from_epoch(expires),
-        completes_at=from_epoch(completes) if completes is not None else None,
-    )
-
-
-def _reserved(row: tuple[Any, ...]) -> AvailableNumber:
-    number, country, kind, who, calling, sms, cost, currency, dnr = row
-    return AvailableNumber(
-        number, country, NumberType(kind), AssignmentType(who), Capabilities(Direction(calling), Direction(sms)),
-        Cost(cost, currency), bool(dnr),
-    )
-
-
-def _reserved_row(n: AvailableNumber) -> tuple[Any, ...]:
-    return (
-        n.phone_number, n.country, n.number_type.value, n.assignment.value, n.capabilities.calling.value,
-        n.capabilities.sms.value, float(n.cost.amount), n.cost.currency, n.agreement_required,
-    )
-
-
-def _number(row: tuple[Any, ...]) -> PhoneNumber:
-    (number, country, kind, area, state, holder, hold_expires, owner, who, calling, sms, cost, cur, purchased) = row
-    return PhoneNumber(
-        phone_number=number,
-        country=country,
-        number_type=NumberType(kind),
-        area_code=area,
-        state=NumberState(state),
-        holder=holder,
-        hold_expires_at=from_epoch(hold_expires) if hold_expires is not None else None,
-        owner=owner,
-        assignment=AssignmentType(who) if who else None,
-        capabilities=Capabilities(Direction(calling), Direction(sms)) if calling else None,
-        cost=Cost(cost, cur) if cost is not None else None,
-        purchased_at=from_epoch(purchased) if purchased is not None else None,
-    )
 
 
 class SqliteStore:

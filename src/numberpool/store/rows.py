@@ -1,0 +1,67 @@
+"""Rows to domain records and back, shared by every engine.
+
+Both engines select the same columns in the same order (the `*_COLUMNS` strings in
+each engine), so one mapping serves them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from numberpool.core.model import (
+    AssignmentType,
+    AvailableNumber,
+    Capabilities,
+    Cost,
+    Direction,
+    NumberState,
+    NumberType,
+    PhoneNumber,
+    Reservation,
+)
+from numberpool.core.timeutil import from_epoch
+
+
+def number_from_row(row: tuple[Any, ...]) -> PhoneNumber:
+    (number, country, kind, area, state, holder, hold_expires, owner, who, calling, sms, cost, cur, purchased) = row
+    return PhoneNumber(
+        phone_number=number,
+        country=country,
+        number_type=NumberType(kind),
+        area_code=area,
+        state=NumberState(state),
+        holder=holder,
+        hold_expires_at=from_epoch(hold_expires) if hold_expires is not None else None,
+        owner=owner,
+        assignment=AssignmentType(who) if who else None,
+        capabilities=Capabilities(Direction(calling), Direction(sms)) if calling else None,
+        cost=Cost(cost, cur) if cost is not None else None,
+        purchased_at=from_epoch(purchased) if purchased is not None else None,
+    )
+
+
+def reservation_from_row(row: tuple[Any, ...]) -> Reservation:
+    id_, resource, status, created, expires, completes = row
+    return Reservation(
+        id=id_,
+        resource=resource,
+        status=status,
+        created_at=from_epoch(created),
+        expires_at=from_epoch(expires),
+        completes_at=from_epoch(completes) if completes is not None else None,
+    )
+
+
+def reserved_from_row(row: tuple[Any, ...]) -> AvailableNumber:
+    number, country, kind, who, calling, sms, cost, currency, dnr = row
+    return AvailableNumber(
+        number, country, NumberType(kind), AssignmentType(who), Capabilities(Direction(calling), Direction(sms)),
+        Cost(cost, currency), bool(dnr),
+    )
+
+
+def reserved_to_row(n: AvailableNumber) -> tuple[Any, ...]:
+    return (
+        n.phone_number, n.country, n.number_type.value, n.assignment.value, n.capabilities.calling.value,
+        n.capabilities.sms.value, float(n.cost.amount), n.cost.currency, bool(n.agreement_required),
+    )
