@@ -6,6 +6,7 @@ each engine), so one mapping serves them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from numberpool.core.model import (
@@ -16,8 +17,12 @@ from numberpool.core.model import (
     Direction,
     NumberState,
     NumberType,
+    Operation,
+    OperationStatus,
+    OperationType,
     PhoneNumber,
     Reservation,
+    Search,
 )
 from numberpool.core.timeutil import from_epoch
 
@@ -64,4 +69,34 @@ def reserved_to_row(n: AvailableNumber) -> tuple[Any, ...]:
     return (
         n.phone_number, n.country, n.number_type.value, n.assignment.value, n.capabilities.calling.value,
         n.capabilities.sms.value, float(n.cost.amount), n.cost.currency, bool(n.agreement_required),
+    )
+
+
+def search_from_row(row: Sequence[Any], phone_numbers: list[str]) -> Search:
+    """A `searches` row; each engine stores the list of numbers its own way, so it decodes them."""
+    (id_, resource, country, kind, who, calling, sms, area, qty, cost, cur, created, expires, dnr, status, error, _) = row
+    return Search(
+        id=id_,
+        resource=resource,
+        country=country,
+        number_type=NumberType(kind),
+        assignment=AssignmentType(who),
+        capabilities=Capabilities(Direction(calling), Direction(sms)),
+        area_code=area,
+        quantity=qty,
+        cost=Cost(cost, cur),
+        created_at=from_epoch(created),
+        expires_at=from_epoch(expires),
+        agreement_required=bool(dnr),
+        status=status,
+        error=error,
+        phone_numbers=phone_numbers,
+    )
+
+
+def operation_from_row(row: Sequence[Any]) -> Operation:
+    id_, resource, kind, outcome, created, completes, location, code, message = row
+    return Operation(
+        id_, resource, OperationType(kind), OperationStatus(outcome), from_epoch(created), from_epoch(completes),
+        location, code, message,
     )

@@ -26,17 +26,22 @@ from numberpool.core.model import (
     NumberType,
     Offering,
     Operation,
-    OperationStatus,
-    OperationType,
     PhoneNumber,
     Reservation,
     Search,
 )
-from numberpool.core.timeutil import from_epoch, to_epoch
+from numberpool.core.timeutil import to_epoch
 from numberpool.store.base import RESERVATION_RETENTION_SECONDS
 from numberpool.store.invariant import INVARIANT_SQL
 from numberpool.store.migrations import migrations
-from numberpool.store.rows import number_from_row, reservation_from_row, reserved_from_row, reserved_to_row
+from numberpool.store.rows import (
+    number_from_row,
+    operation_from_row,
+    reservation_from_row,
+    reserved_from_row,
+    reserved_to_row,
+    search_from_row,
+)
 from numberpool.store.sqlite_wal import WalCheckpointer
 
 _BUSY_TIMEOUT_MS = 10_000
@@ -208,24 +213,7 @@ class SqliteTransaction:
         ).fetchone()
         if row is None:
             return None
-        (id_, resource, country, kind, who, calling, sms, area, qty, cost, cur, created, expires, dnr, status, error, nums) = row
-        return Search(
-            id=id_,
-            resource=resource,
-            country=country,
-            number_type=NumberType(kind),
-            assignment=AssignmentType(who),
-            capabilities=Capabilities(Direction(calling), Direction(sms)),
-            area_code=area,
-            quantity=qty,
-            cost=Cost(cost, cur),
-            created_at=from_epoch(created),
-            expires_at=from_epoch(expires),
-            agreement_required=bool(dnr),
-            status=status,
-            error=error,
-            phone_numbers=json.loads(nums),
-        )
+        return search_from_row(row, json.loads(row[-1]))
 
     async def set_search_status(self, search_id: str, status: str) -> None:
         self._db.execute("UPDATE searches SET status = ? WHERE id = ?", (status, search_id))
@@ -370,11 +358,7 @@ class SqliteTransaction:
         ).fetchone()
         if row is None:
             return None
-        id_, resource, kind, outcome, created, completes, location, code, message = row
-        return Operation(
-            id_, resource, OperationType(kind), OperationStatus(outcome), from_epoch(created), from_epoch(completes),
-            location, code, message,
-        )
+        return operation_from_row(row)
 
     async def delete_operation(self, operation_id: str) -> None:
         self._db.execute("DELETE FROM operations WHERE id = ?", (operation_id,))
