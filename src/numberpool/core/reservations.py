@@ -141,6 +141,16 @@ async def _expire(tx: Transaction, reservation: Reservation) -> None:
     await tx.update_reservation(reservation)
 
 
+async def _refusal(tx: Transaction, reservation: Reservation, now: datetime) -> errors.AcsError | None:
+    """None for an active reservation; otherwise the error to answer, after releasing a lapsed one's numbers."""
+    status = reservation.status_at(now)
+    if status is ReservationStatus.ACTIVE:
+        return None
+    if status is ReservationStatus.EXPIRED and reservation.status == "active":
+        await _expire(tx, reservation)
+    return not_active(status)
+
+
 def _offer(
     number: PhoneNumber,
     wanted: NumberRequest,
@@ -217,18 +227,13 @@ async def create_or_update(
         )
     now = ctx.clock.now()
     epoch = now.timestamp()
-    refused: errors.AcsError | None = None
     failed: list[FailedNumber] = []
     async with ctx.store.transaction() as tx:
         fresh = Reservation(reservation_id, resource, "active", now, now + timedelta(minutes=RESERVATION_MINUTES))
         created = await tx.insert_reservation(fresh)
         reservation = await _load(tx, resource, reservation_id)
-        status = reservation.status_at(now)
-        if status is not ReservationStatus.ACTIVE:
-            if status is ReservationStatus.EXPIRED and reservation.status == "active":
-                await _expire(tx, reservation)
-            refused = not_active(status)
-        else:
+        refused = await _refusal(tx, reservation, now)
+        if refused is None:
             current = {n.phone_number for n in reservation.phone_numbers}
             removed = sorted(n for n, wanted in changes.items() if wanted is None and n in current)
             if removed:
@@ -283,17 +288,12 @@ async def delete_reservation(ctx: Context, resource: str, raw_id: str) -> None:
     if reservation_id is None:
         raise reservation_not_found()
     now = ctx.clock.now()
-    refused: errors.AcsError | None = None
     async with ctx.store.transaction() as tx:
         reservation = await _load(tx, resource, reservation_id)
-        status = reservation.status_at(now)
-        if status is ReservationStatus.ACTIVE:
+        refused = await _refusal(tx, reservation, now)
+        if refused is None:
             await tx.release_reserved(reservation_id)
             await tx.delete_reservation(reservation_id)
-        else:
-            if status is ReservationStatus.EXPIRED and reservation.status == "active":
-                await _expire(tx, reservation)
-            refused = not_active(status)
     if refused is not None:
         raise refused
 
@@ -305,18 +305,13 @@ async def purchase_reservation(ctx: Context, resource: str, raw_id: str, agree_t
         raise reservation_not_found()
     operation_id = purchase_operation_id(reservation_id)
     now = ctx.clock.now()
-    refused: errors.AcsError | None = None
     async with ctx.store.transaction() as tx:
         reservation = await _load(tx, resource, reservation_id)
         earlier = await tx.get_operation(operation_id)
         if earlier is not None:
             return earlier
-        status = reservation.status_at(now)
-        if status is not ReservationStatus.ACTIVE:
-            if status is ReservationStatus.EXPIRED and reservation.status == "active":
-                await _expire(tx, reservation)
-            refused = not_active(status)
-        else:
+        refused = await _refusal(tx, reservation, now)
+        if refused is None:
             if not reservation.phone_numbers:
                 raise errors.bad_request(NOTHING_TO_PURCHASE_MESSAGE)
             if any(n.agreement_required for n in reservation.phone_numbers) and not agree_to_not_resell:
