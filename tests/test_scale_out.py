@@ -224,8 +224,8 @@ async def test_kill_minus_nine_loses_nothing(cluster):
     await asyncio.sleep(3.5)
     store = await open_store(cluster.database)
     try:
-        async with store.transaction() as tx:
-            free = await tx.take_available("US", SEARCH_TYPE, "425", POOL, time.time())
+        async with store.read() as tx:
+            free = await tx.free_numbers("US", SEARCH_TYPE, "425", "+", "~", POOL, time.time())
     finally:
         await store.close()
     async with _client(cluster, 1, "devresource") as dev, _client(cluster, 1, OTHER_RESOURCE) as other:

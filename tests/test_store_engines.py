@@ -383,12 +383,11 @@ async def test_failed_transaction_changes_nothing(engine: str, url: str, store: 
 
     with pytest.raises(Boom):
         async with store.transaction() as tx:
-            taken = await tx.take_available("US", GEO, "425", 2, T0)
-            await tx.hold(taken, "h", T0 + 60)
+            taken = await tx.hold_available("US", GEO, "425", 2, T0, "h", T0 + 60)
             raise Boom
     assert await fetch(url, "SELECT count(*) FROM numbers WHERE state <> 'available'") == [(0,)]
     async with store.transaction() as tx:
-        assert await tx.take_available("US", GEO, "425", 2, T0) == taken
+        assert await tx.hold_available("US", GEO, "425", 2, T0, "h", T0 + 60) == taken
 
 
 # --- concurrency --------------------------------------------------------------------------

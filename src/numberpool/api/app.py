@@ -66,13 +66,13 @@ def create_app(
 ) -> Starlette:
     """`test_clock`: serve the test clock route and keep `ctx.clock` (a SharedClock) in step before each request."""
     api = Api(ctx, Authenticator(resources), skip_api_version_check=skip_api_version_check)
-    routes = [
-        *catalog.routes(api),
+    routes = [  # the router tries them in order: the most requested first
         *searches.routes(api),
-        *browse.routes(api),
-        *reservations.routes(api),
         *operations.routes(api),
         *phone_numbers.routes(api),
+        *catalog.routes(api),
+        *browse.routes(api),
+        *reservations.routes(api),
         *operator_information.routes(api),
     ]
     middleware = []

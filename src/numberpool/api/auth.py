@@ -7,6 +7,7 @@ values of the signed headers (`x-ms-date;host;x-ms-content-sha256`) in order.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
@@ -75,12 +76,20 @@ class Authenticator:
         raise denied("the request signature does not match any access key.")
 
     def _check_date(self, value: str, now: float) -> None:
-        try:
-            moment = parsedate_to_datetime(value).timestamp()
-        except (TypeError, ValueError, IndexError, OverflowError):
-            raise denied("the x-ms-date header is not a valid HTTP date.") from None
+        moment = _moment(value)
+        if moment is None:
+            raise denied("the x-ms-date header is not a valid HTTP date.")
         if abs(moment - now) > self._skew:
             raise denied("the x-ms-date header is outside the allowed clock skew.")
+
+
+@functools.lru_cache(maxsize=1024)
+def _moment(http_date: str) -> float | None:
+    """Seconds since the epoch of an RFC 1123 date; cached, as clients send the same date for a second."""
+    try:
+        return parsedate_to_datetime(http_date).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
 
 
 def _path_forms(path_and_query: str) -> tuple[str, ...]:

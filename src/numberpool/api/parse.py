@@ -25,6 +25,8 @@ def json_body(raw: bytes) -> dict[str, Any]:
         raise bad_request("The request body is not valid JSON.") from None
     if not isinstance(value, dict):
         raise bad_request("The request body must be a JSON object.")
+    if raw.isascii() and b"\\" not in raw:  # only an escape or a non-ASCII byte can hold a surrogate
+        return value
     try:  # "\ud800" is valid JSON but no Unicode text: it could be neither stored nor echoed back
         json.dumps(value, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
@@ -35,10 +37,13 @@ def json_body(raw: bytes) -> dict[str, Any]:
 
 
 def enum_value(kind: type[E], value: Any, name: str, allowed: tuple[E, ...] | None = None) -> E:
+    try:
+        member = kind(value)
+    except ValueError:
+        member = None
+    if member is not None and (allowed is None or member in allowed):
+        return member
     choices = allowed or tuple(kind)
-    for member in choices:
-        if value == member.value:
-            return member
     names = ", ".join(m.value for m in choices)
     raise bad_request(f"Invalid value for '{name}': {_show(value)}. Expected one of: {names}.", target=name)
 

@@ -60,11 +60,10 @@ async def start_search(ctx: Context, resource: str, country: str, request: Searc
     sold_in = await ctx.catalog.country(ctx.store, country)
     do_not_resell = sold_in is not None and sold_in.do_not_resell
     async with ctx.store.transaction() as tx:
-        numbers = await tx.take_available(
-            country, request.number_type, request.area_code, request.quantity, ctx.clock.epoch()
+        numbers = await tx.hold_available(
+            country, request.number_type, request.area_code, request.quantity, ctx.clock.epoch(),
+            search_id, expires_at.timestamp(),
         )
-        if numbers:
-            await tx.hold(numbers, search_id, expires_at.timestamp())
         search = Search(
             id=search_id,
             resource=resource,
@@ -82,8 +81,8 @@ async def start_search(ctx: Context, resource: str, country: str, request: Searc
             error="NoError" if numbers else "OutOfStock",
             phone_numbers=numbers,
         )
-        await tx.insert_search(search)
-        await tx.insert_operation(
+        await tx.record_search(
+            search,
             ctx.new_operation(
                 resource,
                 OperationType.SEARCH,

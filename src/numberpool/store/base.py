@@ -36,13 +36,24 @@ class Transaction(Protocol):
     async def localities(self, country: str) -> list[Locality]: ...
 
     # inventory
-    async def take_available(
-        self, country: str, number_type: NumberType, area_code: str | None, limit: int, now: float
+    async def hold_available(
+        self,
+        country: str,
+        number_type: NumberType,
+        area_code: str | None,
+        limit: int,
+        now: float,
+        holder: str,
+        expires_at: float,
     ) -> list[str]:
-        """Lock and return up to `limit` numbers that are free now (available, or held past expiry)."""
+        """Hold up to `limit` numbers that are free now for `holder` until `expires_at`.
+
+        Free is available, or held or reserved past expiry: when available numbers run
+        short, the lapsed holds of the same country and type (and area code) go back to
+        the inventory first. The numbers come in area code, then number order.
+        """
         ...
 
-    async def hold(self, numbers: Sequence[str], holder: str, expires_at: float) -> None: ...
     async def release_holds(self, holder: str) -> int: ...
     async def purchase_held(
         self, holder: str, owner: str, search: Search, now: float
@@ -63,6 +74,10 @@ class Transaction(Protocol):
 
     # searches
     async def insert_search(self, search: Search) -> None: ...
+    async def record_search(self, search: Search, operation: Operation) -> None:
+        """Insert a search and the operation that reports it."""
+        ...
+
     async def get_search(self, search_id: str) -> Search | None: ...
     async def set_search_status(self, search_id: str, status: str) -> None: ...
 

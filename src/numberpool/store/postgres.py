@@ -6,9 +6,9 @@ runs one transaction at a time, PostgreSQL runs many, each on its own pooled
 connection at READ COMMITTED. Row locks give back the one-at-a-time outcome the
 core is written for:
 
-* `take_available` locks the numbers it returns with FOR UPDATE SKIP LOCKED, so
-  concurrent searches neither wait for each other nor get the same number, and
-  `hold` then changes only rows this transaction locked.
+* `hold_available` picks numbers with FOR UPDATE SKIP LOCKED and holds them in the
+  same statement, so concurrent searches neither wait for each other nor get the
+  same number.
 * `get_search`, `get_operation` and `get_number` lock the row they read (FOR
   UPDATE). The core reads a record, decides, then writes; the lock makes a second
   transaction on the same record wait for the first and then read what it wrote,
@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -75,6 +76,89 @@ def _count(status: str) -> int:
     return int(status.rsplit(" ", 1)[-1])
 
 
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """What the pool does to a released connection, beyond rolling back an open transaction: nothing.
+
+    The store changes no session state (its only SET and advisory lock are transaction-scoped;
+    no LISTEN, no cursors), so asyncpg's default reset query would be one more round trip per
+    request for nothing.
+    """
+
+
+@dataclass(frozen=True)
+class _Slice:
+    """The numbers one search may take: a country and type, and perhaps an area code."""
+
+    country: str
+    number_type: NumberType
+    area_code: str | None
+
+    def where(self) -> tuple[str, list[Any]]:
+        if self.area_code is None:
+            return "country = $1 AND number_type = $2", [self.country, self.number_type.value]
+        return "country = $1 AND number_type = $2 AND area_code = $3", [
+            self.country, self.number_type.value, self.area_code,
+        ]
+
+
+_SEARCH_COLUMNS = (
+    "id, resource, country, number_type, assignment, calling, sms, area_code, quantity, cost, currency,"
+    " created_at, expires_at, agreement_required, status, error, phone_numbers"
+)
+_OPERATION_COLUMNS = (
+    "id, resource, operation_type, outcome, created_at, completes_at, resource_location, error_code, error_message"
+)
+
+
+def _placeholders(first: int, count: int) -> str:
+    return ", ".join(f"${i}" for i in range(first, first + count))
+
+
+_INSERT_SEARCH = f"INSERT INTO searches ({_SEARCH_COLUMNS}) VALUES ({_placeholders(1, 17)})"
+_INSERT_OPERATION = f"INSERT INTO operations ({_OPERATION_COLUMNS}) VALUES ({_placeholders(1, 9)})"
+# One statement, so one round trip, for both rows.
+_RECORD_SEARCH = (
+    f"WITH search AS ({_INSERT_SEARCH})"
+    f" INSERT INTO operations ({_OPERATION_COLUMNS}) VALUES ({_placeholders(18, 9)})"
+)
+
+
+def _search_values(search: Search) -> tuple[Any, ...]:
+    return (
+        search.id,
+        search.resource,
+        search.country,
+        search.number_type.value,
+        search.assignment.value,
+        search.capabilities.calling.value,
+        search.capabilities.sms.value,
+        search.area_code,
+        search.quantity,
+        float(search.cost.amount),
+        search.cost.currency,
+        to_epoch(search.created_at),
+        to_epoch(search.expires_at),
+        bool(search.agreement_required),
+        search.status,
+        search.error,
+        list(search.phone_numbers),
+    )
+
+
+def _operation_values(operation: Operation) -> tuple[Any, ...]:
+    return (
+        operation.id,
+        operation.resource,
+        operation.operation_type.value,
+        operation.outcome.value,
+        to_epoch(operation.created_at),
+        to_epoch(operation.completes_at),
+        operation.resource_location,
+        operation.error_code,
+        operation.error_message,
+    )
+
+
 class PostgresTransaction:
     def __init__(self, connection: asyncpg.Connection, *, locking: bool = True) -> None:
         self._db = connection
@@ -110,60 +194,62 @@ class PostgresTransaction:
 
     # inventory
 
-    async def take_available(
-        self, country: str, number_type: NumberType, area_code: str | None, limit: int, now: float
+    async def hold_available(
+        self,
+        country: str,
+        number_type: NumberType,
+        area_code: str | None,
+        limit: int,
+        now: float,
+        holder: str,
+        expires_at: float,
     ) -> list[str]:
-        params: list[Any] = [country, number_type.value]
-        area_clause = ""
-        if area_code is not None:
-            params.append(area_code)
-            area_clause = f"AND area_code = ${len(params)}"
-        n = len(params)
+        slice_ = _Slice(country, number_type, area_code)
+        held = await self._hold_available(slice_, limit, holder, expires_at)
+        if len(held) < limit and await self._return_lapsed(slice_, now):
+            held += await self._hold_available(slice_, limit - len(held), holder, expires_at)
+        return [number for _, number in sorted(held)]
+
+    async def _hold_available(
+        self, slice_: _Slice, limit: int, holder: str, expires_at: float
+    ) -> list[tuple[str, str]]:
+        """Pick and hold in one statement; (area code, number) pairs, in no particular order."""
         # Rows another transaction has locked are skipped, not waited for: it is
         # taking them. A row that changed since this statement's snapshot is
-        # re-checked against the WHERE clause before it is locked and returned.
+        # re-checked against the WHERE clause before it is locked.
         # Without an area code the numbers come in area code, then number order: only the
-        # `numbers_free` index yields that. Ordered by number alone, the planner picks the
-        # primary key when statistics say nearly every number is available, and that walk
+        # `numbers_free_by_type` index yields that. Ordered by number alone, the planner picks
+        # the primary key when statistics say nearly every number is available, and that walk
         # visits every held and sold number before the first free one (measured: 6.7 ms
-        # against 0.8 ms with 20,000 held numbers ahead, 1 M numbers).
-        order = "phone_number" if area_code is not None else "area_code, phone_number"
-        free = await self._db.fetch(
-            f"SELECT phone_number FROM numbers WHERE country = $1 AND number_type = $2 {area_clause}"
-            f" AND state = 'available' ORDER BY {order} LIMIT ${n + 1} FOR UPDATE SKIP LOCKED",
+        # against 0.08 ms with 20,000 held numbers ahead, 1 M numbers).
+        where, params = slice_.where()
+        order = "phone_number" if slice_.area_code is not None else "area_code, phone_number"
+        n = len(params)
+        rows = await self._db.fetch(
+            f"WITH picked AS (SELECT phone_number FROM numbers WHERE {where} AND state = 'available'"
+            f" ORDER BY {order} LIMIT ${n + 1} FOR UPDATE SKIP LOCKED)"
+            f" UPDATE numbers SET state = 'held', holder = ${n + 2}, hold_expires_at = ${n + 3}"
+            " FROM picked WHERE numbers.phone_number = picked.phone_number"
+            " RETURNING numbers.area_code, numbers.phone_number",
             *params,
             limit,
-        )
-        picked = [row[0] for row in free]
-        if len(picked) < limit:
-            lapsed = await self._db.fetch(
-                f"SELECT phone_number FROM numbers WHERE country = $1 AND number_type = $2 {area_clause}"
-                f" AND state IN ('held', 'reserved') AND hold_expires_at <= ${n + 1} ORDER BY phone_number"
-                f" LIMIT ${n + 2}"
-                " FOR UPDATE SKIP LOCKED",
-                *params,
-                float(now),
-                limit - len(picked),
-            )
-            picked.extend(row[0] for row in lapsed)
-        return picked
-
-    async def hold(self, numbers: Sequence[str], holder: str, expires_at: float) -> None:
-        # The rows were locked by `take_available` in this transaction; the state
-        # condition makes sure a hold can never take a purchased number regardless.
-        wanted = set(numbers)
-        status = await self._db.execute(
-            "UPDATE numbers SET state = 'held', holder = $1, hold_expires_at = $2"
-            " WHERE phone_number = ANY($3::text[]) AND state IN ('available', 'held', 'reserved')",
             holder,
             float(expires_at),
-            list(wanted),
         )
-        if _count(status) != len(wanted):
-            raise RuntimeError(
-                f"hold: {len(wanted) - _count(status)} of {len(wanted)} numbers were not free;"
-                " hold only numbers that take_available returned in the same transaction"
-            )
+        return [(row[0], row[1]) for row in rows]
+
+    async def _return_lapsed(self, slice_: _Slice, now: float) -> int:
+        """Put this slice's lapsed holds back in the inventory, as the sweep would; returns how many."""
+        where, params = slice_.where()
+        status = await self._db.execute(
+            f"WITH due AS (SELECT phone_number FROM numbers WHERE {where}"
+            f" AND state IN ('held', 'reserved') AND hold_expires_at <= ${len(params) + 1} FOR UPDATE SKIP LOCKED)"
+            " UPDATE numbers SET state = 'available', holder = NULL, hold_expires_at = NULL"
+            " FROM due WHERE numbers.phone_number = due.phone_number",
+            *params,
+            float(now),
+        )
+        return _count(status)
 
     async def release_holds(self, holder: str) -> int:
         status = await self._db.execute(
@@ -246,28 +332,10 @@ class PostgresTransaction:
     # searches
 
     async def insert_search(self, search: Search) -> None:
-        await self._db.execute(
-            "INSERT INTO searches (id, resource, country, number_type, assignment, calling, sms, area_code,"
-            " quantity, cost, currency, created_at, expires_at, agreement_required, status, error, phone_numbers)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-            search.id,
-            search.resource,
-            search.country,
-            search.number_type.value,
-            search.assignment.value,
-            search.capabilities.calling.value,
-            search.capabilities.sms.value,
-            search.area_code,
-            search.quantity,
-            float(search.cost.amount),
-            search.cost.currency,
-            to_epoch(search.created_at),
-            to_epoch(search.expires_at),
-            bool(search.agreement_required),
-            search.status,
-            search.error,
-            list(search.phone_numbers),
-        )
+        await self._db.execute(_INSERT_SEARCH, *_search_values(search))
+
+    async def record_search(self, search: Search, operation: Operation) -> None:
+        await self._db.execute(_RECORD_SEARCH, *_search_values(search), *_operation_values(operation))
 
     async def get_search(self, search_id: str) -> Search | None:
         # Locked: purchases and cancellations of one search run one after the other.
@@ -419,19 +487,7 @@ class PostgresTransaction:
     # operations
 
     async def insert_operation(self, operation: Operation) -> None:
-        await self._db.execute(
-            "INSERT INTO operations (id, resource, operation_type, outcome, created_at, completes_at,"
-            " resource_location, error_code, error_message) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            operation.id,
-            operation.resource,
-            operation.operation_type.value,
-            operation.outcome.value,
-            to_epoch(operation.created_at),
-            to_epoch(operation.completes_at),
-            operation.resource_location,
-            operation.error_code,
-            operation.error_message,
-        )
+        await self._db.execute(_INSERT_OPERATION, *_operation_values(operation))
 
     async def get_operation(self, operation_id: str) -> Operation | None:
         # Locked: a concurrent cancel of the same operation waits, then finds it gone.
@@ -476,7 +532,7 @@ class PostgresStore:
         """
         if not 1 <= min_size <= max_size:
             raise ValueError(f"pool sizes must satisfy 1 <= min_size <= max_size, got {min_size} and {max_size}")
-        pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size)
+        pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, reset=_keep_session)
         store = cls(pool)
         if upgrade:
             try:

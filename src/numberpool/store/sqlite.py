@@ -1,14 +1,14 @@
 """The embedded engine: SQLite through the standard library, file or memory.
 
 One connection per process, used from the event loop; SQLite work here takes
-microseconds, so it runs inline rather than in a thread. Each transaction starts
-with BEGIN IMMEDIATE, which takes the database write lock up front: two
-processes (or two tasks) can never pick the same available number.
+microseconds, so it runs inline rather than in a thread. Write transactions run
+under BEGIN IMMEDIATE, which takes the database write lock up front: two
+processes (or two tasks) can never pick the same available number. Those of one
+turn of the event loop share a commit (`sqlite_group_commit.py`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -42,6 +42,7 @@ from numberpool.store.rows import (
     reserved_to_row,
     search_from_row,
 )
+from numberpool.store.sqlite_group_commit import GroupCommit
 from numberpool.store.sqlite_wal import WalCheckpointer
 
 _BUSY_TIMEOUT_MS = 10_000
@@ -80,35 +81,52 @@ class SqliteTransaction:
 
     # inventory
 
-    async def take_available(
-        self, country: str, number_type: NumberType, area_code: str | None, limit: int, now: float
+    async def hold_available(
+        self,
+        country: str,
+        number_type: NumberType,
+        area_code: str | None,
+        limit: int,
+        now: float,
+        holder: str,
+        expires_at: float,
     ) -> list[str]:
-        area_clause = "AND area_code = ?" if area_code is not None else ""
-        params: list[Any] = [country, number_type.value]
-        if area_code is not None:
-            params.append(area_code)
-        # Area code, then number: the same order as the PostgreSQL engine (see there why).
-        order = "phone_number" if area_code is not None else "area_code, phone_number"
-        free = self._db.execute(
-            f"SELECT phone_number FROM numbers WHERE country = ? AND number_type = ? {area_clause}"
-            f" AND state = 'available' ORDER BY {order} LIMIT ?",
-            (*params, limit),
-        ).fetchall()
-        picked = [row[0] for row in free]
-        if len(picked) < limit:
-            lapsed = self._db.execute(
-                f"SELECT phone_number FROM numbers WHERE country = ? AND number_type = ? {area_clause}"
-                " AND state IN ('held', 'reserved') AND hold_expires_at <= ? ORDER BY phone_number LIMIT ?",
-                (*params, now, limit - len(picked)),
-            ).fetchall()
-            picked.extend(row[0] for row in lapsed)
-        return picked
-
-    async def hold(self, numbers: Sequence[str], holder: str, expires_at: float) -> None:
+        picked = self._available(country, number_type, area_code, limit)
+        if len(picked) < limit and self._return_lapsed(country, number_type, area_code, now):
+            picked = self._available(country, number_type, area_code, limit)
         self._db.executemany(
             "UPDATE numbers SET state = 'held', holder = ?, hold_expires_at = ? WHERE phone_number = ?",
-            [(holder, expires_at, number) for number in numbers],
+            [(holder, expires_at, number) for number in picked],
         )
+        return picked
+
+    def _available(self, country: str, number_type: NumberType, area_code: str | None, limit: int) -> list[str]:
+        # Area code, then number: the same order as the PostgreSQL engine (see there why).
+        if area_code is None:
+            rows = self._db.execute(
+                "SELECT phone_number FROM numbers WHERE country = ? AND number_type = ? AND state = 'available'"
+                " ORDER BY area_code, phone_number LIMIT ?",
+                (country, number_type.value, limit),
+            )
+        else:
+            rows = self._db.execute(
+                "SELECT phone_number FROM numbers WHERE country = ? AND number_type = ? AND area_code = ?"
+                " AND state = 'available' ORDER BY phone_number LIMIT ?",
+                (country, number_type.value, area_code, limit),
+            )
+        return [row[0] for row in rows]
+
+    def _return_lapsed(self, country: str, number_type: NumberType, area_code: str | None, now: float) -> int:
+        """Put this slice's lapsed holds back in the inventory, as the sweep would; returns how many."""
+        area_clause = "" if area_code is None else " AND area_code = ?"
+        params = (country, number_type.value) + (() if area_code is None else (area_code,))
+        cursor = self._db.execute(
+            "UPDATE numbers SET state = 'available', holder = NULL, hold_expires_at = NULL"
+            f" WHERE country = ? AND number_type = ?{area_clause}"
+            " AND state IN ('held', 'reserved') AND hold_expires_at <= ?",
+            (*params, now),
+        )
+        return cursor.rowcount
 
     async def release_holds(self, holder: str) -> int:
         cursor = self._db.execute(
@@ -203,6 +221,10 @@ class SqliteTransaction:
                 json.dumps(search.phone_numbers),
             ),
         )
+
+    async def record_search(self, search: Search, operation: Operation) -> None:
+        await self.insert_search(search)
+        await self.insert_operation(operation)
 
     async def get_search(self, search_id: str) -> Search | None:
         row = self._db.execute(
@@ -385,7 +407,7 @@ _PURCHASE_RESERVED = (
 class SqliteStore:
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._db = connection
-        self._lock = asyncio.Lock()
+        self._commits = GroupCommit(connection)
         self._checkpointer: WalCheckpointer | None = None
 
     @classmethod
@@ -396,6 +418,7 @@ class SqliteStore:
             connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("PRAGMA synchronous = NORMAL")
         connection.execute("PRAGMA foreign_keys = ON")
+        connection.execute("PRAGMA temp_store = MEMORY")  # savepoint journals of group commits
         store = cls(connection)
         if path != ":memory:":
             connection.execute("PRAGMA wal_autocheckpoint = 0")  # see sqlite_wal.py
@@ -427,25 +450,19 @@ class SqliteStore:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqliteTransaction]:
-        async with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield SqliteTransaction(self._db)
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        async with self._commits.transaction():
+            yield SqliteTransaction(self._db)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[SqliteTransaction]:
-        # Without BEGIN each statement reads the latest committed state. Waiting for the
-        # lock keeps a read from running on this connection inside another task's
-        # transaction, where it would see that transaction's uncommitted changes.
-        async with self._lock:
+        # Without BEGIN each statement reads the latest committed state; `quiet` commits
+        # what other tasks wrote first, so no read sees a change before it is durable.
+        async with self._commits.quiet():
             yield SqliteTransaction(self._db)
 
     async def is_empty(self) -> bool:
-        return self._db.execute("SELECT NOT EXISTS (SELECT 1 FROM numbers)").fetchone()[0] == 1
+        async with self._commits.quiet():
+            return self._db.execute("SELECT NOT EXISTS (SELECT 1 FROM numbers)").fetchone()[0] == 1
 
     async def load_catalog(self, countries: Iterable[Country], offerings: Iterable[Offering]) -> None:
         async with self.transaction():
@@ -513,10 +530,11 @@ class SqliteStore:
 
     async def violations(self) -> list[tuple[str, str]]:
         """Rows of the inventory invariant query; empty when the inventory is consistent."""
-        return [(rule, number) for rule, number in self._db.execute(INVARIANT_SQL).fetchall()]
+        async with self._commits.quiet():
+            return [(rule, number) for rule, number in self._db.execute(INVARIANT_SQL).fetchall()]
 
     async def clock_offset(self) -> float:
-        async with self._lock:
+        async with self._commits.quiet():
             return float(self._db.execute("SELECT offset_seconds FROM service_clock WHERE id = 1").fetchone()[0])
 
     async def advance_clock(self, seconds: float) -> float:
@@ -530,7 +548,7 @@ class SqliteStore:
             return float(row[0])
 
     async def demo_seed(self) -> tuple[int, bool] | None:
-        async with self._lock:
+        async with self._commits.quiet():
             row = self._db.execute("SELECT per_area_code, completed_at FROM demo_seed WHERE id = 1").fetchone()
         return None if row is None else (int(row[0]), row[1] is not None)
 
@@ -544,6 +562,7 @@ class SqliteStore:
             )
 
     async def close(self) -> None:
+        self._commits.commit()
         if self._checkpointer is not None:
             self._checkpointer.stop()
         self._db.close()
