@@ -29,6 +29,7 @@ from numberpool.core.model import AssignmentType, Capabilities, Direction, Numbe
 from numberpool.core.seed import seed_demo
 from numberpool.numbering.demo import RANGES
 from numberpool.store import Store, open_store, upgrade
+from numberpool.store.base import Pick
 from numberpool.store.migrations import migrations
 from tests.support.stores import ENGINES, T0, FrozenClock, fetch
 
@@ -180,6 +181,56 @@ async def test_load_numbers_counts_only_new_numbers(engine: str, url: str, store
     assert await fetch(url, "SELECT count(*), count(DISTINCT locality_id) FROM numbers") == [(3, 1)]
     assert await fetch(url, "SELECT count(*) FROM offerings") == [(len(OFFERINGS),)]
     assert await fetch(url, "SELECT count(*) FROM countries") == [(len(COUNTRIES),)]
+
+
+async def test_load_numbers_around_stored_ones(engine: str, url: str, store: Store) -> None:
+    from numberpool.core.demo_catalog import COUNTRIES, OFFERINGS
+    from numberpool.core.model import Locality
+
+    await store.load_catalog(COUNTRIES, OFFERINGS)
+    town = Locality("US", GEO, "425", "Redmond", "WA", "Washington")
+    assert await store.load_numbers(town, ["+14255550105"]) == 1
+    # Unsorted, repeated, and spanning a stored number that is itself loaded again.
+    assert await store.load_numbers(town, ["+14255550110", "+14255550100", "+14255550105", "+14255550100"]) == 2
+    assert await store.load_numbers(town, ["+14255550101", "+14255550109"]) == 2
+    assert await fetch(url, "SELECT phone_number FROM numbers ORDER BY phone_number") == [
+        ("+14255550100",), ("+14255550101",), ("+14255550105",), ("+14255550109",), ("+14255550110",)
+    ]
+
+
+@pytest.mark.parametrize("engine", ["postgres"])
+async def test_postgres_load_racing_another_load(engine: str, url: str, store: Store) -> None:
+    """A number another transaction adds after the load checked its range: the load still adds the rest."""
+    from numberpool.core.demo_catalog import COUNTRIES, OFFERINGS
+    from numberpool.core.model import Locality
+
+    await store.load_catalog(COUNTRIES, OFFERINGS)
+    town = Locality("US", GEO, "425", "Redmond", "WA", "Washington")
+    batch = [f"+1425555{line:04d}" for line in range(100)]
+    other = await asyncpg.connect(url)
+    try:
+        racing = other.transaction()
+        await racing.start()
+        await other.execute(
+            "INSERT INTO numbers (phone_number, country, number_type, area_code)"
+            " VALUES ($1, 'US', 'geographic', '425')",
+            batch[50],
+        )
+        load = asyncio.create_task(store.load_numbers(town, batch))
+        for _ in range(500):  # until the load waits for the racing transaction's number
+            waiting = await other.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if waiting or load.done():
+                break
+            await asyncio.sleep(0.01)
+        assert waiting == 1
+        await racing.commit()
+        assert await load == len(batch) - 1
+    finally:
+        await other.close()
+    assert await store.load_numbers(town, batch) == 0
+    assert await fetch(url, "SELECT count(*) FROM numbers") == [(len(batch),)]
 
 
 # --- the catalog --------------------------------------------------------------------------
@@ -383,11 +434,11 @@ async def test_failed_transaction_changes_nothing(engine: str, url: str, store: 
 
     with pytest.raises(Boom):
         async with store.transaction() as tx:
-            taken = await tx.hold_available("US", GEO, "425", 2, T0, "h", T0 + 60)
+            taken = await tx.hold_available(Pick("US", GEO, "425", 2, T0, "h", T0 + 60))
             raise Boom
     assert await fetch(url, "SELECT count(*) FROM numbers WHERE state <> 'available'") == [(0,)]
     async with store.transaction() as tx:
-        assert await tx.hold_available("US", GEO, "425", 2, T0, "h", T0 + 60) == taken
+        assert await tx.hold_available(Pick("US", GEO, "425", 2, T0, "h", T0 + 60)) == taken
 
 
 # --- concurrency --------------------------------------------------------------------------
@@ -500,3 +551,37 @@ async def test_searches_purchases_and_sweeps_racing(engine: str, url: str) -> No
         assert len(owned) >= 2 * sum(1 for i in range(30) if i % 2 == 0 and i % 4)
     finally:
         await opened.close()
+
+
+async def test_searches_hold_partly_run_out_and_take_lapsed_holds_the_same_on_every_engine(
+    engine: str, url: str, store: Store
+) -> None:
+    """Enough available (one statement on PostgreSQL), too few (a transaction), none, then lapsed holds."""
+    await seed_demo(store, 3)
+    ctx = context(store)
+    in_425 = [row[0] for row in await fetch(
+        url, "SELECT phone_number FROM numbers WHERE area_code = '425' AND number_type = 'geographic'"
+        " ORDER BY phone_number"
+    )]
+    assert len(in_425) == 3
+
+    def asking(quantity: int) -> search.SearchRequest:
+        return search.SearchRequest(GEO, APP, CALLING, "425", quantity)
+
+    enough = await search.start_search(ctx, "r", "US", asking(2))
+    short = await search.start_search(ctx, "r", "US", asking(2))
+    none = await search.start_search(ctx, "r", "US", asking(1))
+    assert (enough.status, enough.phone_numbers) == ("held", in_425[:2])
+    assert (short.status, short.phone_numbers) == ("held", in_425[2:])
+    assert (none.status, none.error, none.phone_numbers) == ("failed", "OutOfStock", [])
+    for made in (enough, short, none):
+        stored = await search.get_search(ctx, "r", made.id)
+        assert (stored.status, stored.phone_numbers) == (made.status, made.phone_numbers)
+        operation = await operations.get_operation(ctx, "r", f"search_{made.id}")
+        assert operation.outcome.value == ("failed" if made is none else "succeeded")
+    await assert_invariants(url, ctx)
+
+    ctx.clock.advance(11 * 60)  # both holds lapse; no sweep has run
+    again = await search.start_search(ctx, "r", "US", asking(3))
+    assert again.phone_numbers == in_425
+    await assert_invariants(url, ctx)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from numberpool.core import errors
@@ -17,6 +17,7 @@ from numberpool.core.model import (
     OperationType,
     Search,
 )
+from numberpool.store.base import Pick
 
 OUT_OF_STOCK_MESSAGE = "No phone numbers are available that match the search criteria."
 
@@ -59,40 +60,42 @@ async def start_search(ctx: Context, resource: str, country: str, request: Searc
     plan = cheapest_plan(await ctx.catalog.offerings(ctx.store, country), request)
     sold_in = await ctx.catalog.country(ctx.store, country)
     do_not_resell = sold_in is not None and sold_in.do_not_resell
-    async with ctx.store.transaction() as tx:
-        numbers = await tx.hold_available(
-            country, request.number_type, request.area_code, request.quantity, ctx.clock.epoch(),
-            search_id, expires_at.timestamp(),
-        )
-        search = Search(
-            id=search_id,
-            resource=resource,
-            country=country,
-            number_type=request.number_type,
-            assignment=request.assignment,
-            capabilities=request.capabilities,
-            area_code=request.area_code,
-            quantity=request.quantity,
-            cost=plan.cost,
-            created_at=now,
-            expires_at=expires_at,
-            agreement_required=do_not_resell,
-            status="held" if numbers else "failed",
-            error="NoError" if numbers else "OutOfStock",
-            phone_numbers=numbers,
-        )
-        await tx.record_search(
-            search,
-            ctx.new_operation(
-                resource,
-                OperationType.SEARCH,
-                f"search_{search_id}",
-                outcome=OperationStatus.SUCCEEDED if numbers else OperationStatus.FAILED,
-                resource_location=search_location(search_id),
-                error=None if numbers else ("OutOfStock", OUT_OF_STOCK_MESSAGE),
-            )
-        )
-    return search
+    held = Search(
+        id=search_id,
+        resource=resource,
+        country=country,
+        number_type=request.number_type,
+        assignment=request.assignment,
+        capabilities=request.capabilities,
+        area_code=request.area_code,
+        quantity=request.quantity,
+        cost=plan.cost,
+        created_at=now,
+        expires_at=expires_at,
+        agreement_required=do_not_resell,
+    )
+    operation_id = f"search_{search_id}"
+    found = (
+        held,
+        ctx.new_operation(resource, OperationType.SEARCH, operation_id, resource_location=search_location(search_id)),
+    )
+    out_of_stock = (
+        replace(held, status="failed", error="OutOfStock"),
+        ctx.new_operation(
+            resource,
+            OperationType.SEARCH,
+            operation_id,
+            outcome=OperationStatus.FAILED,
+            resource_location=search_location(search_id),
+            error=("OutOfStock", OUT_OF_STOCK_MESSAGE),
+        ),
+    )
+    pick = Pick(
+        country, request.number_type, request.area_code, request.quantity, ctx.clock.epoch(),
+        search_id, expires_at.timestamp(),
+    )
+    numbers = await ctx.store.hold_for_search(pick, found, out_of_stock)
+    return replace(found[0] if numbers else out_of_stock[0], phone_numbers=numbers)
 
 
 def search_not_found(search_id: str) -> errors.AcsError:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from numberpool.core.model import (
@@ -29,6 +30,23 @@ RESERVATION_RETENTION_SECONDS = 30 * 24 * 3600
 """The sweep forgets reservations older than a month, as ACS does."""
 
 
+@dataclass(frozen=True)
+class Pick:
+    """The numbers one search takes (up to `limit` of a country and type, perhaps an area code), and its hold."""
+
+    country: str
+    number_type: NumberType
+    area_code: str | None
+    limit: int
+    now: float
+    holder: str
+    expires_at: float
+
+
+SearchRecord = tuple[Search, Operation]
+"""A search as stored and the operation that reports it."""
+
+
 class Transaction(Protocol):
     # catalog
     async def countries(self) -> list[Country]: ...
@@ -36,17 +54,8 @@ class Transaction(Protocol):
     async def localities(self, country: str) -> list[Locality]: ...
 
     # inventory
-    async def hold_available(
-        self,
-        country: str,
-        number_type: NumberType,
-        area_code: str | None,
-        limit: int,
-        now: float,
-        holder: str,
-        expires_at: float,
-    ) -> list[str]:
-        """Hold up to `limit` numbers that are free now for `holder` until `expires_at`.
+    async def hold_available(self, pick: Pick) -> list[str]:
+        """Hold up to `pick.limit` numbers that are free now for `pick.holder` until `pick.expires_at`.
 
         Free is available, or held or reserved past expiry: when available numbers run
         short, the lapsed holds of the same country and type (and area code) go back to
@@ -127,6 +136,11 @@ class Transaction(Protocol):
 class Store(Protocol):
     def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...
 
+    async def hold_for_search(self, pick: Pick, found: SearchRecord, out_of_stock: SearchRecord) -> list[str]:
+        """In one transaction: hold numbers as `Transaction.hold_available`, then record `found`
+        with those numbers, or `out_of_stock` when there were none; returns the numbers."""
+        ...
+
     def read(self) -> AbstractAsyncContextManager[Transaction]:
         """A view for answering reads: sees committed data, takes no write or row locks.
 
@@ -170,3 +184,11 @@ class Store(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+async def hold_and_record(tx: Transaction, pick: Pick, found: SearchRecord, out_of_stock: SearchRecord) -> list[str]:
+    """`Store.hold_for_search` within a transaction the caller opened."""
+    numbers = await tx.hold_available(pick)
+    search, operation = found if numbers else out_of_stock
+    await tx.record_search(replace(search, phone_numbers=numbers), operation)
+    return numbers

@@ -31,7 +31,7 @@ from numberpool.core.model import (
     Search,
 )
 from numberpool.core.timeutil import to_epoch
-from numberpool.store.base import RESERVATION_RETENTION_SECONDS
+from numberpool.store.base import RESERVATION_RETENTION_SECONDS, Pick, SearchRecord, hold_and_record
 from numberpool.store.invariant import INVARIANT_SQL
 from numberpool.store.migrations import migrations
 from numberpool.store.rows import (
@@ -81,22 +81,14 @@ class SqliteTransaction:
 
     # inventory
 
-    async def hold_available(
-        self,
-        country: str,
-        number_type: NumberType,
-        area_code: str | None,
-        limit: int,
-        now: float,
-        holder: str,
-        expires_at: float,
-    ) -> list[str]:
+    async def hold_available(self, pick: Pick) -> list[str]:
+        country, number_type, area_code, limit = pick.country, pick.number_type, pick.area_code, pick.limit
         picked = self._available(country, number_type, area_code, limit)
-        if len(picked) < limit and self._return_lapsed(country, number_type, area_code, now):
+        if len(picked) < limit and self._return_lapsed(country, number_type, area_code, pick.now):
             picked = self._available(country, number_type, area_code, limit)
         self._db.executemany(
             "UPDATE numbers SET state = 'held', holder = ?, hold_expires_at = ? WHERE phone_number = ?",
-            [(holder, expires_at, number) for number in picked],
+            [(pick.holder, pick.expires_at, number) for number in picked],
         )
         return picked
 
@@ -452,6 +444,10 @@ class SqliteStore:
     async def transaction(self) -> AsyncIterator[SqliteTransaction]:
         async with self._commits.transaction():
             yield SqliteTransaction(self._db)
+
+    async def hold_for_search(self, pick: Pick, found: SearchRecord, out_of_stock: SearchRecord) -> list[str]:
+        async with self.transaction() as tx:
+            return await hold_and_record(tx, pick, found, out_of_stock)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[SqliteTransaction]:
