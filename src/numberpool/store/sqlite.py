@@ -155,9 +155,12 @@ class SqliteTransaction:
             f"SELECT phone_number FROM numbers WHERE {where} AND state = 'available' ORDER BY phone_number LIMIT ?",
             (*params, limit),
         ).fetchall()
+        # Lapsed holds are few (the sweep returns them) and their index finds them by expiry.
+        # With statistics SQLite otherwise prefers walking the number range by primary key,
+        # through every held and sold number of it (measured: 8-18 ms against 0.05 ms, 1 M numbers).
         lapsed = self._db.execute(
-            f"SELECT phone_number FROM numbers WHERE {where} AND state IN ('held', 'reserved')"
-            " AND hold_expires_at <= ? ORDER BY phone_number LIMIT ?",
+            f"SELECT phone_number FROM numbers INDEXED BY numbers_lapsed_by_area WHERE {where}"
+            " AND state IN ('held', 'reserved') AND hold_expires_at <= ? ORDER BY phone_number LIMIT ?",
             (*params, now, limit),
         ).fetchall()
         return sorted(row[0] for row in free + lapsed)[:limit]
