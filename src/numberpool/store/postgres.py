@@ -29,6 +29,7 @@ core is written for:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -94,11 +95,14 @@ class _Slice:
     area_code: str | None
 
     def where(self) -> tuple[str, list[Any]]:
+        """The WHERE condition and its parameters ($1 ...)."""
         if self.area_code is None:
-            return "country = $1 AND number_type = $2", [self.country, self.number_type.value]
-        return "country = $1 AND number_type = $2 AND area_code = $3", [
-            self.country, self.number_type.value, self.area_code,
-        ]
+            return _slice_where(False), [self.country, self.number_type.value]
+        return _slice_where(True), [self.country, self.number_type.value, self.area_code]
+
+
+def _slice_where(with_area_code: bool) -> str:
+    return "country = $1 AND number_type = $2" + (" AND area_code = $3" if with_area_code else "")
 
 
 _SEARCH_COLUMNS = (
@@ -136,15 +140,16 @@ def _typed_placeholders(first: int, types: Sequence[str]) -> str:
     return ", ".join(f"${first + i}::{kind}" for i, kind in enumerate(types))
 
 
-def _hold_and_record_sql(slice_: _Slice) -> str:
+@functools.lru_cache(maxsize=2)
+def _hold_and_record_sql(with_area_code: bool) -> str:
     """A search that finds enough available numbers, as one statement: pick, hold, record both rows.
 
     When fewer than the limit are available (or free but locked by others) it changes nothing
     and returns NULL, and the search runs as a transaction of several statements instead.
     """
-    where, params = slice_.where()
-    n = len(params)
-    order = "phone_number" if slice_.area_code is not None else "area_code, phone_number"
+    where = _slice_where(with_area_code)
+    n = 3 if with_area_code else 2
+    order = "phone_number" if with_area_code else "area_code, phone_number"
     search_first = n + 4
     operation_first = search_first + len(_SEARCH_TYPES)
     return (
@@ -613,7 +618,7 @@ class PostgresStore:
         search, operation = found
         async with self._pool.acquire() as db:
             numbers = await db.fetchval(
-                _hold_and_record_sql(slice_),
+                _hold_and_record_sql(slice_.area_code is not None),
                 *slice_.where()[1], pick.limit, pick.holder, float(pick.expires_at),
                 *_search_values(search)[:-1], *_operation_values(operation),
             )
