@@ -252,6 +252,11 @@ def machine() -> dict[str, str]:
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                                 text=True, check=True).stdout.strip()
+        # Figures of uncommitted code are marked: the commit alone would not reproduce them.
+        changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/results"],
+                                 cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+        if changed:
+            commit += "-dirty"
     except (OSError, subprocess.CalledProcessError):
         commit = "unknown"
     return {"cpu": cpu, "cores": str(os.cpu_count()), "commit": commit, "python": platform.python_version()}
