@@ -118,11 +118,10 @@ def _placeholders(first: int, count: int) -> str:
     return ", ".join(f"${i}" for i in range(first, first + count))
 
 
-_INSERT_SEARCH = f"INSERT INTO searches ({_SEARCH_COLUMNS}) VALUES ({_placeholders(1, 17)})"
 _INSERT_OPERATION = f"INSERT INTO operations ({_OPERATION_COLUMNS}) VALUES ({_placeholders(1, 9)})"
 # One statement, so one round trip, for both rows.
 _RECORD_SEARCH = (
-    f"WITH search AS ({_INSERT_SEARCH})"
+    f"WITH search AS (INSERT INTO searches ({_SEARCH_COLUMNS}) VALUES ({_placeholders(1, 17)}))"
     f" INSERT INTO operations ({_OPERATION_COLUMNS}) VALUES ({_placeholders(18, 9)})"
 )
 
@@ -367,9 +366,6 @@ class PostgresTransaction:
         )
 
     # searches
-
-    async def insert_search(self, search: Search) -> None:
-        await self._db.execute(_INSERT_SEARCH, *_search_values(search))
 
     async def record_search(self, search: Search, operation: Operation) -> None:
         await self._db.execute(_RECORD_SEARCH, *_search_values(search), *_operation_values(operation))

@@ -191,7 +191,7 @@ class SqliteTransaction:
 
     # searches
 
-    async def insert_search(self, search: Search) -> None:
+    async def record_search(self, search: Search, operation: Operation) -> None:
         self._db.execute(
             "INSERT INTO searches (id, resource, country, number_type, assignment, calling, sms, area_code,"
             " quantity, cost, currency, created_at, expires_at, agreement_required, status, error, phone_numbers)"
@@ -216,9 +216,6 @@ class SqliteTransaction:
                 json.dumps(search.phone_numbers),
             ),
         )
-
-    async def record_search(self, search: Search, operation: Operation) -> None:
-        await self.insert_search(search)
         await self.insert_operation(operation)
 
     async def get_search(self, search_id: str) -> Search | None:
