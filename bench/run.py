@@ -202,10 +202,10 @@ def _postgres_size_mb(url: str) -> float:
 def bench_engine(engine: str, size: int, workdir: Path, seconds: float, connections: int, rounds: int) -> Row:
     row = Row(engine, size)
     if engine == "postgres":
-        name = f"numberpool_bench_{os.getpid()}_{size}"
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}"'))
-        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-        url = POSTGRES.rsplit("/", 1)[0] + "/" + name
+        database = f"numberpool_bench_{os.getpid()}_{size}"
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{database}"'))
+        asyncio.run(_admin(f'CREATE DATABASE "{database}"'))
+        url = POSTGRES.rsplit("/", 1)[0] + "/" + database
     else:
         url = str(workdir / f"bench-{size}.db")
     try:
@@ -238,7 +238,7 @@ def bench_engine(engine: str, size: int, workdir: Path, seconds: float, connecti
             row.rss_mb_after = rss_mb(server.pid)
     finally:
         if engine == "postgres":
-            asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
     print(f"  {engine} {size:,}: search {row.figures['search']['requests_per_second']:.0f} req/s", flush=True)
     return row
 
@@ -313,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--quick", action="store_true", help="10 k numbers, both engines, 5 s per figure")
-    mode.add_argument("--smoke", action="store_true", help="5 k numbers, SQLite, 1 s per figure, no Prism")
+    mode.add_argument("--smoke", action="store_true", help="5 k numbers, SQLite (or --engines), 1 s per figure, no Prism")
     parser.add_argument("--engines", help="comma-separated: sqlite,postgres")
     parser.add_argument("--sizes", help="comma-separated inventory sizes")
     parser.add_argument("--seconds", type=float, help="load seconds per figure")
