@@ -8,7 +8,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match
-from starlette.types import Lifespan
+from starlette.types import Lifespan, Receive, Scope, Send
 
 from numberpool.api.auth import Authenticator
 from numberpool.api.call import Api, error_response
@@ -56,6 +56,27 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return error_response(AcsError("NotFound", f"No resource exists at {request.url.path}.", status=exc.status_code))
 
 
+class _Application(Starlette):
+    """Starlette that sends a request its route matches straight to the route.
+
+    Every endpoint answers its own errors in the ACS shape (`Api.endpoint`), so Starlette's
+    error and exception middleware add only per-request cost on a matched route (measured:
+    19 of 140 µs of a GET of an operation). Unmatched requests (404, 405, a missing trailing
+    slash) and every request when middleware is installed (the test clock) take the full path.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not self.user_middleware:
+            for route in self.router.routes:  # in the router's order: the same route it would pick
+                match, child_scope = route.matches(scope)
+                if match is Match.FULL:
+                    scope["app"] = self
+                    scope.update(child_scope)
+                    await route.handle(scope, receive, send)
+                    return
+        await super().__call__(scope, receive, send)
+
+
 def create_app(
     ctx: Context,
     resources: list[Resource],
@@ -79,6 +100,6 @@ def create_app(
     if test_clock:
         routes += service_clock.routes(api)
         middleware.append(Middleware(service_clock.ClockSync, clock=ctx.clock))
-    return Starlette(
+    return _Application(
         routes=routes, middleware=middleware, exception_handlers={HTTPException: _http_error}, lifespan=lifespan
     )
