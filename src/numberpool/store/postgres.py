@@ -60,9 +60,12 @@ from numberpool.store.rows import (
     number_from_row,
     operation_from_row,
     reservation_from_row,
+    reservation_to_row,
     reserved_from_row,
+    operation_to_row,
     reserved_to_row,
     search_from_row,
+    search_to_row,
 )
 
 DEFAULT_MIN_POOL_SIZE = 1
@@ -94,11 +97,14 @@ class _Slice:
     number_type: NumberType
     area_code: str | None
 
+    @property
+    def params(self) -> list[Any]:
+        """The values of `where()`'s $1 ... parameters."""
+        return [self.country, self.number_type.value] + ([] if self.area_code is None else [self.area_code])
+
     def where(self) -> tuple[str, list[Any]]:
-        """The WHERE condition and its parameters ($1 ...)."""
-        if self.area_code is None:
-            return _slice_where(False), [self.country, self.number_type.value]
-        return _slice_where(True), [self.country, self.number_type.value, self.area_code]
+        """The WHERE condition and its parameters."""
+        return _slice_where(self.area_code is not None), self.params
 
 
 def _slice_where(with_area_code: bool) -> str:
@@ -165,42 +171,6 @@ def _hold_and_record_sql(with_area_code: bool) -> str:
         f" operation AS (INSERT INTO operations ({_OPERATION_COLUMNS})"
         f" SELECT {_typed_placeholders(operation_first, _OPERATION_TYPES)} FROM enough WHERE enough.ok)"
         " SELECT numbers FROM taken"
-    )
-
-
-def _search_values(search: Search) -> tuple[Any, ...]:
-    return (
-        search.id,
-        search.resource,
-        search.country,
-        search.number_type.value,
-        search.assignment.value,
-        search.capabilities.calling.value,
-        search.capabilities.sms.value,
-        search.area_code,
-        search.quantity,
-        float(search.cost.amount),
-        search.cost.currency,
-        to_epoch(search.created_at),
-        to_epoch(search.expires_at),
-        bool(search.agreement_required),
-        search.status,
-        search.error,
-        list(search.phone_numbers),
-    )
-
-
-def _operation_values(operation: Operation) -> tuple[Any, ...]:
-    return (
-        operation.id,
-        operation.resource,
-        operation.operation_type.value,
-        operation.outcome.value,
-        to_epoch(operation.created_at),
-        to_epoch(operation.completes_at),
-        operation.resource_location,
-        operation.error_code,
-        operation.error_message,
     )
 
 
@@ -368,7 +338,7 @@ class PostgresTransaction:
     # searches
 
     async def record_search(self, search: Search, operation: Operation) -> None:
-        await self._db.execute(_RECORD_SEARCH, *_search_values(search), *_operation_values(operation))
+        await self._db.execute(_RECORD_SEARCH, *search_to_row(search), list(search.phone_numbers), *operation_to_row(operation))
 
     async def get_search(self, search_id: str) -> Search | None:
         # Locked: purchases and cancellations of one search run one after the other.
@@ -392,12 +362,7 @@ class PostgresTransaction:
         status = await self._db.execute(
             "INSERT INTO reservations (id, resource, status, created_at, expires_at, completes_at)"
             " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
-            reservation.id,
-            reservation.resource,
-            reservation.status,
-            to_epoch(reservation.created_at),
-            to_epoch(reservation.expires_at),
-            to_epoch(reservation.completes_at) if reservation.completes_at else None,
+            *reservation_to_row(reservation),
         )
         return _count(status) == 1
 
@@ -520,7 +485,7 @@ class PostgresTransaction:
     # operations
 
     async def insert_operation(self, operation: Operation) -> None:
-        await self._db.execute(_INSERT_OPERATION, *_operation_values(operation))
+        await self._db.execute(_INSERT_OPERATION, *operation_to_row(operation))
 
     async def get_operation(self, operation_id: str) -> Operation | None:
         # Locked: a concurrent cancel of the same operation waits, then finds it gone.
@@ -615,8 +580,8 @@ class PostgresStore:
         async with self._pool.acquire() as db:
             numbers = await db.fetchval(
                 _hold_and_record_sql(slice_.area_code is not None),
-                *slice_.where()[1], pick.limit, pick.holder, float(pick.expires_at),
-                *_search_values(search)[:-1], *_operation_values(operation),
+                *slice_.params, pick.limit, pick.holder, float(pick.expires_at),
+                *search_to_row(search), *operation_to_row(operation),
             )
             if numbers is not None:
                 return list(numbers)

@@ -24,7 +24,7 @@ from numberpool.core.model import (
     Reservation,
     Search,
 )
-from numberpool.core.timeutil import from_epoch
+from numberpool.core.timeutil import from_epoch, to_epoch
 
 
 def number_from_row(row: tuple[Any, ...]) -> PhoneNumber:
@@ -54,6 +54,18 @@ def reservation_from_row(row: tuple[Any, ...]) -> Reservation:
         created_at=from_epoch(created),
         expires_at=from_epoch(expires),
         completes_at=from_epoch(completes) if completes is not None else None,
+    )
+
+
+def reservation_to_row(reservation: Reservation) -> tuple[Any, ...]:
+    """A `reservations` row: id, resource, status, created_at, expires_at, completes_at."""
+    return (
+        reservation.id,
+        reservation.resource,
+        reservation.status,
+        to_epoch(reservation.created_at),
+        to_epoch(reservation.expires_at),
+        to_epoch(reservation.completes_at) if reservation.completes_at else None,
     )
 
 
@@ -91,6 +103,42 @@ def search_from_row(row: Sequence[Any], phone_numbers: list[str]) -> Search:
         status=status,
         error=error,
         phone_numbers=phone_numbers,
+    )
+
+
+def search_to_row(search: Search) -> tuple[Any, ...]:
+    """A `searches` row but its last column, phone_numbers, which each engine encodes its own way."""
+    return (
+        search.id,
+        search.resource,
+        search.country,
+        search.number_type.value,
+        search.assignment.value,
+        search.capabilities.calling.value,
+        search.capabilities.sms.value,
+        search.area_code,
+        search.quantity,
+        float(search.cost.amount),
+        search.cost.currency,
+        to_epoch(search.created_at),
+        to_epoch(search.expires_at),
+        bool(search.agreement_required),
+        search.status,
+        search.error,
+    )
+
+
+def operation_to_row(operation: Operation) -> tuple[Any, ...]:
+    return (
+        operation.id,
+        operation.resource,
+        operation.operation_type.value,
+        operation.outcome.value,
+        to_epoch(operation.created_at),
+        to_epoch(operation.completes_at),
+        operation.resource_location,
+        operation.error_code,
+        operation.error_message,
     )
 
 

@@ -38,9 +38,12 @@ from numberpool.store.rows import (
     number_from_row,
     operation_from_row,
     reservation_from_row,
+    reservation_to_row,
     reserved_from_row,
+    operation_to_row,
     reserved_to_row,
     search_from_row,
+    search_to_row,
 )
 from numberpool.store.sqlite_group_commit import GroupCommit
 from numberpool.store.sqlite_wal import WalCheckpointer
@@ -196,25 +199,7 @@ class SqliteTransaction:
             "INSERT INTO searches (id, resource, country, number_type, assignment, calling, sms, area_code,"
             " quantity, cost, currency, created_at, expires_at, agreement_required, status, error, phone_numbers)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                search.id,
-                search.resource,
-                search.country,
-                search.number_type.value,
-                search.assignment.value,
-                search.capabilities.calling.value,
-                search.capabilities.sms.value,
-                search.area_code,
-                search.quantity,
-                search.cost.amount,
-                search.cost.currency,
-                to_epoch(search.created_at),
-                to_epoch(search.expires_at),
-                int(search.agreement_required),
-                search.status,
-                search.error,
-                json.dumps(search.phone_numbers),
-            ),
+            (*search_to_row(search), json.dumps(search.phone_numbers)),
         )
         await self.insert_operation(operation)
 
@@ -238,14 +223,7 @@ class SqliteTransaction:
         cursor = self._db.execute(
             "INSERT OR IGNORE INTO reservations (id, resource, status, created_at, expires_at, completes_at)"
             " VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                reservation.id,
-                reservation.resource,
-                reservation.status,
-                to_epoch(reservation.created_at),
-                to_epoch(reservation.expires_at),
-                to_epoch(reservation.completes_at) if reservation.completes_at else None,
-            ),
+            reservation_to_row(reservation),
         )
         return cursor.rowcount == 1
 
@@ -351,17 +329,7 @@ class SqliteTransaction:
         self._db.execute(
             "INSERT INTO operations (id, resource, operation_type, outcome, created_at, completes_at,"
             " resource_location, error_code, error_message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                operation.id,
-                operation.resource,
-                operation.operation_type.value,
-                operation.outcome.value,
-                to_epoch(operation.created_at),
-                to_epoch(operation.completes_at),
-                operation.resource_location,
-                operation.error_code,
-                operation.error_message,
-            ),
+            operation_to_row(operation),
         )
 
     async def get_operation(self, operation_id: str) -> Operation | None:
