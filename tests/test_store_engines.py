@@ -154,6 +154,29 @@ async def test_schema_refuses_inconsistent_numbers(engine: str, url: str, store:
     await fetch(url, f"UPDATE numbers SET state = 'purchased', holder = NULL, owner = 'y' WHERE phone_number = '{number}'")
 
 
+async def test_invariant_names_each_rule_a_row_breaks(engine: str, url: str, store: Store) -> None:
+    """Rows the CHECK constraints allow but the invariant does not; it names each and nothing else."""
+    await seed_demo(store, 2)
+    assert await store.violations() == []
+    held, reserved, elsewhere = (
+        row[0] for row in await fetch(url, "SELECT phone_number FROM numbers ORDER BY phone_number LIMIT 3")
+    )
+    await fetch(url, f"UPDATE numbers SET state = 'held', holder = 'search-gone', hold_expires_at = 1e12"
+                     f" WHERE phone_number = '{held}'")
+    await fetch(url, f"UPDATE numbers SET state = 'reserved', holder = 'reservation-gone', hold_expires_at = 1e12"
+                     f" WHERE phone_number = '{reserved}'")
+    # PostgreSQL has no foreign key on the column (migration 0007); a raw SQLite connection
+    # does not enforce one. Either way the invariant is what notices.
+    await fetch(url, f"UPDATE numbers SET locality_id = (SELECT max(id) + 1 FROM localities)"
+                     f" WHERE phone_number = '{elsewhere}'")
+    assert sorted(await store.violations()) == [
+        ("held without a holding search", held),
+        ("in a locality that does not exist", elsewhere),
+        ("reserved but not listed by its reservation", reserved),
+        ("reserved without a reservation holding it", reserved),
+    ]
+
+
 async def test_loading_is_idempotent(engine: str, url: str, store: Store) -> None:
     area_codes = len(RANGES)  # 31 geographic and toll-free, 8 mobile
     assert await store.is_empty()

@@ -4,7 +4,8 @@ It returns one row per violation: every number is in exactly one known state; a
 held number has exactly one holder, a search that still holds it (or whose hold
 has lapsed and awaits the sweep); a reserved number has exactly one holder, an active reservation
 that lists it (or an expired one whose numbers await the sweep); a purchased number has exactly one
-owner and no holder; an available number has neither. Zero rows means the inventory is consistent.
+owner and no holder; an available number has neither; every number's locality exists (PostgreSQL
+leaves that to the loader, not a foreign key). Zero rows means the inventory is consistent.
 """
 
 INVARIANT_SQL = """
@@ -31,4 +32,7 @@ SELECT 'available with a holder or owner', phone_number FROM numbers
 UNION ALL
 SELECT 'owned but not purchased', phone_number FROM numbers
  WHERE owner IS NOT NULL AND state <> 'purchased'
+UNION ALL
+SELECT 'in a locality that does not exist', n.phone_number FROM numbers n
+ WHERE n.locality_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM localities l WHERE l.id = n.locality_id)
 """
