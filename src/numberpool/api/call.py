@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
@@ -10,8 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from numberpool.api import parse
 from numberpool.api.auth import Authenticator
@@ -23,7 +26,7 @@ log = logging.getLogger("numberpool.api")
 
 MAX_BODY_BYTES = 1024 * 1024
 _JSON_TYPES = ("application/json", "application/merge-patch+json")
-_SUPPORTED_HEADER = ", ".join(SUPPORTED)
+_SUPPORTED_HEADER = (b"api-supported-versions", ", ".join(SUPPORTED).encode("latin-1"))
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -45,6 +48,17 @@ def accepted(headers: dict[str, str], body: Any = None) -> Response:
     return json_response(body, status=202, headers=headers)
 
 
+@functools.lru_cache(maxsize=256)
+def query_params(query_string: bytes) -> QueryParams:
+    """The parsed query; cached, as clients repeat the same few (`api-version=...`). Immutable."""
+    return QueryParams(query_string)
+
+
+def header_map(scope: Scope) -> dict[str, str]:
+    """The request's headers by lower-case name, the first of repeated ones winning (as Starlette's `Headers.get`)."""
+    return {name.decode("latin-1"): value.decode("latin-1") for name, value in reversed(scope["headers"])}
+
+
 @dataclass
 class Call:
     request: Request
@@ -52,16 +66,13 @@ class Call:
     resource: str
     body: bytes
     ctx: Context
+    query: QueryParams
 
     def json(self) -> dict[str, Any]:
         return parse.json_body(self.body)
 
     def path(self, name: str) -> str:
         return self.request.path_params[name]
-
-    @property
-    def query(self) -> Any:
-        return self.request.query_params
 
     def versioned(self, location: str) -> str:
         return f"{location}?api-version={self.version.value}"
@@ -85,53 +96,71 @@ class Call:
 Handler = Callable[[Call], Awaitable[Response]]
 
 
+class Endpoint:
+    """One route's ASGI app: body limit, auth, api-version, then the handler; every error in the ACS shape.
+
+    An ASGI app rather than a `request -> response` function, so Starlette's `Route` calls it
+    directly instead of wrapping it in its per-request exception-handling layers: nothing
+    escapes `__call__` but a failure to send.
+    """
+
+    def __init__(self, api: Api, handler: Handler, requires: str | None) -> None:
+        self.api = api
+        self.handler = handler
+        self.requires = requires
+        self.__name__ = handler.__name__
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        try:
+            response = await self.handler(await self.api.call(request, self.requires))
+        except AcsError as error:
+            response = error_response(error)
+        except Exception:
+            log.exception("unexpected failure in %s %s", request.method, request.url.path)
+            response = error_response(AcsError("InternalError", "The server encountered an internal error.", status=500))
+        response.raw_headers.append(_SUPPORTED_HEADER)
+        await send({"type": "http.response.start", "status": response.status_code, "headers": response.raw_headers})
+        await send({"type": "http.response.body", "body": response.body})
+
+
 class Api:
-    """Turns core handlers into Starlette endpoints: body limit, auth, api-version, error mapping."""
+    """Turns core handlers into ASGI endpoints: body limit, auth, api-version, error mapping."""
 
     def __init__(self, ctx: Context, authenticator: Authenticator, *, skip_api_version_check: bool = False) -> None:
         self.ctx = ctx
         self.authenticator = authenticator
         self.skip_api_version_check = skip_api_version_check
 
-    def endpoint(self, handler: Handler, requires: str | None = None) -> Callable[[Request], Awaitable[Response]]:
+    def endpoint(self, handler: Handler, requires: str | None = None) -> Endpoint:
         """`requires`: the `versions.Features` flag without which the route does not exist (404)."""
+        return Endpoint(self, handler, requires)
 
-        async def run(request: Request) -> Response:
-            try:
-                response = await handler(await self._call(request, requires))
-            except AcsError as error:
-                response = error_response(error)
-            except Exception:
-                log.exception("unexpected failure in %s %s", request.method, request.url.path)
-                response = error_response(AcsError("InternalError", "The server encountered an internal error.", status=500))
-            response.headers["api-supported-versions"] = _SUPPORTED_HEADER
-            return response
-
-        run.__name__ = handler.__name__
-        return run
-
-    async def _call(self, request: Request, requires: str | None = None) -> Call:
-        body = await _read_body(request)
-        raw_path = request.scope.get("raw_path") or request.url.path.encode()
-        query = request.scope.get("query_string", b"")
-        path_and_query = raw_path.decode("latin-1") + ("?" + query.decode("latin-1") if query else "")
-        resource = self.authenticator.authenticate(request.method, path_and_query, request.headers, body, time.time())
-        version = negotiate(request.query_params.get("api-version"), skip_check=self.skip_api_version_check)
+    async def call(self, request: Request, requires: str | None = None) -> Call:
+        scope = request.scope
+        headers = header_map(scope)
+        body = await _read_body(request, headers)
+        query_string: bytes = scope.get("query_string", b"")
+        raw_path = scope.get("raw_path") or request.url.path.encode()
+        path_and_query = raw_path.decode("latin-1") + ("?" + query_string.decode("latin-1") if query_string else "")
+        resource = self.authenticator.authenticate(scope["method"], path_and_query, headers, body, time.time())
+        query = query_params(query_string)
+        version = negotiate(query.get("api-version"), skip_check=self.skip_api_version_check)
         if requires is not None:
             version.require(requires, request.url.path)
         if body:
-            media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+            media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
             if media_type not in _JSON_TYPES:
                 raise AcsError(
                     "UnsupportedMediaType",
                     f"Content-Type must be application/json or application/merge-patch+json, not '{media_type}'.",
                     status=415,
                 )
-        return Call(request, version, resource.id, body, self.ctx)
+        return Call(request, version, resource.id, body, self.ctx, query)
 
 
-async def _read_body(request: Request) -> bytes:
-    declared = request.headers.get("content-length")
+async def _read_body(request: Request, headers: dict[str, str]) -> bytes:
+    declared = headers.get("content-length")
     if declared is not None:
         if not declared.isdigit():
             raise AcsError("BadRequest", "Content-Length is not a number.", status=400)

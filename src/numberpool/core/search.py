@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -17,7 +18,7 @@ from numberpool.core.model import (
     OperationType,
     Search,
 )
-from numberpool.store.base import Pick
+from numberpool.store.base import Pick, SearchRecord
 
 OUT_OF_STOCK_MESSAGE = "No phone numbers are available that match the search criteria."
 
@@ -79,23 +80,30 @@ async def start_search(ctx: Context, resource: str, country: str, request: Searc
         held,
         ctx.new_operation(resource, OperationType.SEARCH, operation_id, resource_location=search_location(search_id)),
     )
-    out_of_stock = (
-        replace(held, status="failed", error="OutOfStock"),
-        ctx.new_operation(
-            resource,
-            OperationType.SEARCH,
-            operation_id,
-            outcome=OperationStatus.FAILED,
-            resource_location=search_location(search_id),
-            error=("OutOfStock", OUT_OF_STOCK_MESSAGE),
-        ),
-    )
+
+    @functools.cache
+    def out_of_stock() -> SearchRecord:
+        return (
+            replace(held, status="failed", error="OutOfStock"),
+            ctx.new_operation(
+                resource,
+                OperationType.SEARCH,
+                operation_id,
+                outcome=OperationStatus.FAILED,
+                resource_location=search_location(search_id),
+                error=("OutOfStock", OUT_OF_STOCK_MESSAGE),
+            ),
+        )
+
     pick = Pick(
         country, request.number_type, request.area_code, request.quantity, ctx.clock.epoch(),
         search_id, expires_at.timestamp(),
     )
     numbers = await ctx.store.hold_for_search(pick, found, out_of_stock)
-    return replace(found[0] if numbers else out_of_stock[0], phone_numbers=numbers)
+    if not numbers:
+        return out_of_stock()[0]
+    held.phone_numbers = numbers  # this call's own record: no copy needed
+    return held
 
 
 def search_not_found(search_id: str) -> errors.AcsError:

@@ -7,7 +7,7 @@ never take the same available number.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from typing import Protocol
@@ -45,6 +45,9 @@ class Pick:
 
 SearchRecord = tuple[Search, Operation]
 """A search as stored and the operation that reports it."""
+
+OutOfStock = Callable[[], SearchRecord]
+"""Makes the record of a search that found nothing; called only when it comes to that."""
 
 
 class Transaction(Protocol):
@@ -135,9 +138,9 @@ class Transaction(Protocol):
 class Store(Protocol):
     def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...
 
-    async def hold_for_search(self, pick: Pick, found: SearchRecord, out_of_stock: SearchRecord) -> list[str]:
+    async def hold_for_search(self, pick: Pick, found: SearchRecord, out_of_stock: OutOfStock) -> list[str]:
         """In one transaction: hold numbers as `Transaction.hold_available`, then record `found`
-        with those numbers, or `out_of_stock` when there were none; returns the numbers."""
+        with those numbers, or `out_of_stock()` when there were none; returns the numbers."""
         ...
 
     def read(self) -> AbstractAsyncContextManager[Transaction]:
@@ -185,9 +188,9 @@ class Store(Protocol):
     async def close(self) -> None: ...
 
 
-async def hold_and_record(tx: Transaction, pick: Pick, found: SearchRecord, out_of_stock: SearchRecord) -> list[str]:
+async def hold_and_record(tx: Transaction, pick: Pick, found: SearchRecord, out_of_stock: OutOfStock) -> list[str]:
     """`Store.hold_for_search` within a transaction the caller opened."""
     numbers = await tx.hold_available(pick)
-    search, operation = found if numbers else out_of_stock
-    await tx.record_search(replace(search, phone_numbers=numbers), operation)
+    search, operation = found if numbers else out_of_stock()
+    await tx.record_search(replace(search, phone_numbers=numbers) if numbers else search, operation)
     return numbers

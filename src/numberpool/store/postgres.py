@@ -53,7 +53,7 @@ from numberpool.core.model import (
     Search,
 )
 from numberpool.core.timeutil import to_epoch
-from numberpool.store.base import RESERVATION_RETENTION_SECONDS, Pick, SearchRecord, hold_and_record
+from numberpool.store.base import RESERVATION_RETENTION_SECONDS, OutOfStock, Pick, SearchRecord, hold_and_record
 from numberpool.store.invariant import INVARIANT_SQL
 from numberpool.store.migrations import migrations
 from numberpool.store.rows import (
@@ -574,7 +574,7 @@ class PostgresStore:
         async with self._connection() as db:
             yield PostgresTransaction(db)
 
-    async def hold_for_search(self, pick: Pick, found: SearchRecord, out_of_stock: SearchRecord) -> list[str]:
+    async def hold_for_search(self, pick: Pick, found: SearchRecord, out_of_stock: OutOfStock) -> list[str]:
         slice_ = _Slice(pick.country, pick.number_type, pick.area_code)
         search, operation = found
         async with self._pool.acquire() as db:

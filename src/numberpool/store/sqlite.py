@@ -31,7 +31,7 @@ from numberpool.core.model import (
     Search,
 )
 from numberpool.core.timeutil import to_epoch
-from numberpool.store.base import RESERVATION_RETENTION_SECONDS, Pick, SearchRecord, hold_and_record
+from numberpool.store.base import RESERVATION_RETENTION_SECONDS, OutOfStock, Pick, SearchRecord, hold_and_record
 from numberpool.store.invariant import INVARIANT_SQL
 from numberpool.store.migrations import migrations
 from numberpool.store.rows import (
@@ -413,7 +413,7 @@ class SqliteStore:
         async with self._commits.transaction():
             yield SqliteTransaction(self._db)
 
-    async def hold_for_search(self, pick: Pick, found: SearchRecord, out_of_stock: SearchRecord) -> list[str]:
+    async def hold_for_search(self, pick: Pick, found: SearchRecord, out_of_stock: OutOfStock) -> list[str]:
         async with self.transaction() as tx:
             return await hold_and_record(tx, pick, found, out_of_stock)
 
