@@ -26,7 +26,12 @@ def denied(reason: str) -> AcsError:
 
 
 def content_hash(body: bytes) -> str:
+    if not body:
+        return _EMPTY_BODY_HASH
     return base64.b64encode(hashlib.sha256(body).digest()).decode("ascii")
+
+
+_EMPTY_BODY_HASH = base64.b64encode(hashlib.sha256(b"").digest()).decode("ascii")  # every GET and DELETE
 
 
 def sign(key: bytes, string_to_sign: str) -> bytes:
@@ -94,5 +99,7 @@ def _moment(http_date: str) -> float | None:
 
 def _path_forms(path_and_query: str) -> tuple[str, ...]:
     """The path as received, and decoded: SDKs sign one or the other depending on transport."""
+    if "%" not in path_and_query:
+        return (path_and_query,)
     decoded = unquote(path_and_query)
     return (path_and_query,) if decoded == path_and_query else (path_and_query, decoded)
