@@ -145,23 +145,28 @@ def _typed_placeholders(first: int, types: Sequence[str]) -> str:
     return ", ".join(f"${first + i}::{kind}" for i, kind in enumerate(types))
 
 
-@functools.lru_cache(maxsize=2)
-def _hold_and_record_sql(with_area_code: bool) -> str:
+@functools.lru_cache(maxsize=256)
+def _hold_and_record_sql(with_area_code: bool, limit: int) -> str:
     """A search that finds enough available numbers, as one statement: pick, hold, record both rows.
 
     When fewer than the limit are available (or free but locked by others) it changes nothing
     and returns NULL, and the search runs as a transaction of several statements instead.
+
+    The limit is part of the text, not a parameter: with `LIMIT $n` PostgreSQL's generic plan
+    expects thousands of picked rows and joins them to `numbers` badly (45-60 ms), so every
+    execution was planned afresh (0.6 ms of a 1.1 ms statement); with a literal the generic
+    plan is the good one and is reused.
     """
     where = _slice_where(with_area_code)
     n = 3 if with_area_code else 2
     order = "phone_number" if with_area_code else "area_code, phone_number"
-    search_first = n + 4
+    search_first = n + 3
     operation_first = search_first + len(_SEARCH_TYPES)
     return (
         f"WITH picked AS (SELECT phone_number FROM numbers WHERE {where} AND state = 'available'"
-        f" ORDER BY {order} LIMIT ${n + 1} FOR UPDATE SKIP LOCKED),"
-        f" enough AS (SELECT count(*) = ${n + 1} AS ok FROM picked),"
-        f" held AS (UPDATE numbers SET state = 'held', holder = ${n + 2}, hold_expires_at = ${n + 3}"
+        f" ORDER BY {order} LIMIT {int(limit)} FOR UPDATE SKIP LOCKED),"
+        f" enough AS (SELECT count(*) = {int(limit)} AS ok FROM picked),"
+        f" held AS (UPDATE numbers SET state = 'held', holder = ${n + 1}, hold_expires_at = ${n + 2}"
         " FROM picked, enough WHERE enough.ok AND numbers.phone_number = picked.phone_number"
         " RETURNING numbers.area_code, numbers.phone_number),"
         " taken AS (SELECT array_agg(phone_number ORDER BY area_code, phone_number) AS numbers FROM held),"
@@ -579,8 +584,8 @@ class PostgresStore:
         search, operation = found
         async with self._pool.acquire() as db:
             numbers = await db.fetchval(
-                _hold_and_record_sql(slice_.area_code is not None),
-                *slice_.params, pick.limit, pick.holder, float(pick.expires_at),
+                _hold_and_record_sql(slice_.area_code is not None, pick.limit),
+                *slice_.params, pick.holder, float(pick.expires_at),
                 *search_to_row(search), *operation_to_row(operation),
             )
             if numbers is not None:
