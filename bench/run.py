@@ -199,7 +199,11 @@ def _postgres_size_mb(url: str) -> float:
     return asyncio.run(size())
 
 
-def bench_engine(engine: str, size: int, workdir: Path, seconds: float, connections: int, rounds: int) -> Row:
+def bench_engine(
+    engine: str, size: int, workdir: Path, seconds: float, connections: int, rounds: int, *, prism: bool = True
+) -> Row:
+    """One row: load the inventory, then the references (ceiling, Prism) right before numberpool's
+    own figures, so each ratio compares measurements taken seconds apart on a machine whose speed drifts."""
     row = Row(engine, size)
     if engine == "postgres":
         database = f"numberpool_bench_{os.getpid()}_{size}"
@@ -214,6 +218,11 @@ def bench_engine(engine: str, size: int, workdir: Path, seconds: float, connecti
         row.load_numbers_per_s = added / spent if spent else 0.0
         row.database_mb = _postgres_size_mb(url) if engine == "postgres" else sum(
             p.stat().st_size for p in workdir.glob(f"bench-{size}.db*")) / 2**20
+        print(f"  {engine} {size:,}: ceiling{' and Prism' if prism else ''}...", flush=True)
+        row.figures["ceiling"] = asdict(measure_ceiling(seconds, connections))
+        if prism:
+            measured = measure_prism(seconds, connections)
+            row.figures["prism"] = asdict(measured) if measured else None
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         command = [sys.executable, "-m", "numberpool", "serve", "--no-tls", "--port", str(port),
@@ -264,8 +273,8 @@ def machine() -> dict[str, str]:
 
 def markdown(report: dict[str, Any]) -> str:
     m = report["machine"]
-    ceiling = report["ceiling"]["requests_per_second"]
-    prism = report.get("prism") or {}
+    ceilings = [row["figures"]["ceiling"]["requests_per_second"] for row in report["rows"]]
+    prisms = [row["figures"]["prism"]["requests_per_second"] for row in report["rows"] if row["figures"].get("prism")]
     lines = [
         f"# numberpool benchmark {report['when']}",
         "",
@@ -273,23 +282,25 @@ def markdown(report: dict[str, Any]) -> str:
         f"wrk {report['settings']['connections']} connections, {report['settings']['seconds']} s per figure, "
         "plain HTTP on 127.0.0.1, 1 server process.",
         "",
-        f"Ceiling (bare ASGI 202, same server settings): {ceiling:.0f} req/s, "
-        f"p99 {report['ceiling']['p99_ms']:.2f} ms. "
-        + (f"Prism mock (2025-06-01 spec): {prism['requests_per_second']:.0f} req/s, p99 {prism['p99_ms']:.2f} ms."
-           if prism else "Prism mock: not measured."),
+        "Each row's ratios are to the references measured just before its own figures: the ceiling (bare ASGI 202, "
+        f"same server settings; {_span(ceilings)} req/s in this run) and the Prism mock of the 2025-06-01 spec "
+        + (f"({_span(prisms)} req/s)." if prisms else "(not measured)."),
         "",
-        "| CPU | commit | engine | inventory | load numbers/s | DB MB | RSS MB idle/after | search req/s | "
-        "search ÷ ceiling | search p50/p99 ms | GET op req/s | GET op ÷ ceiling | GET result req/s | "
-        "SDK lifecycle median/p99 ms | search ÷ Prism |",
-        "| --- " * 15 + "|",
+        "| CPU | commit | engine | inventory | load numbers/s | DB MB | RSS MB idle/after | ceiling req/s | "
+        "Prism req/s | search req/s | search ÷ ceiling | search p50/p99 ms | GET op req/s | GET op ÷ ceiling | "
+        "GET result req/s | SDK lifecycle median/p99 ms | search ÷ Prism |",
+        "| --- " * 17 + "|",
     ]
     for row in report["rows"]:
         f = row["figures"]
         search, op, result, sdk = f["search"], f["get_operation"], f["get_search_result"], f["sdk_lifecycle"]
-        vs_prism = f"{search['requests_per_second'] / prism['requests_per_second']:.2f}" if prism else "-"
+        ceiling = f["ceiling"]["requests_per_second"]
+        prism = (f.get("prism") or {}).get("requests_per_second")
+        vs_prism = f"{search['requests_per_second'] / prism:.2f}" if prism else "-"
         lines.append(
             f"| {m['cpu']} | {m['commit']} | {row['engine']} | {row['inventory']:,} | {row['load_numbers_per_s']:,.0f} | "
-            f"{row['database_mb']:.0f} | {row['rss_mb_idle']:.0f}/{row['rss_mb_after']:.0f} | "
+            f"{row['database_mb']:.0f} | {row['rss_mb_idle']:.0f}/{row['rss_mb_after']:.0f} | {ceiling:.0f} | "
+            f"{f'{prism:.0f}' if prism else '-'} | "
             f"{search['requests_per_second']:.0f} | {search['requests_per_second'] / ceiling:.2f} | "
             f"{search['p50_ms']:.2f}/{search['p99_ms']:.2f} | {op['requests_per_second']:.0f} | "
             f"{op['requests_per_second'] / ceiling:.2f} | {result['requests_per_second']:.0f} | "
@@ -307,6 +318,13 @@ def markdown(report: dict[str, Any]) -> str:
                  for k in ("search", "get_operation", "get_search_result"))
     lines.append(f"\nNon-2xx or socket errors under load: {errors}")
     return "\n".join(lines) + "\n"
+
+
+def _span(values: list[float]) -> str:
+    if not values:
+        return "-"
+    low, high = min(values), max(values)
+    return f"{low:,.0f}" if round(low) == round(high) else f"{low:,.0f}–{high:,.0f}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -337,17 +355,12 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine(),
         "settings": {"seconds": seconds, "connections": args.connections, "engines": engines, "sizes": sizes},
     }
-    print("ceiling...", flush=True)
-    report["ceiling"] = asdict(measure_ceiling(seconds, args.connections))
-    if not args.smoke:
-        print("prism...", flush=True)
-        prism = measure_prism(seconds, args.connections)
-        report["prism"] = asdict(prism) if prism else None
     rows = []
     with tempfile.TemporaryDirectory(prefix="numberpool-bench-") as workdir:
         for engine in engines:
             for size in sizes:
-                rows.append(asdict(bench_engine(engine, size, Path(workdir), seconds, args.connections, rounds)))
+                row = bench_engine(engine, size, Path(workdir), seconds, args.connections, rounds, prism=not args.smoke)
+                rows.append(asdict(row))
     report["rows"] = rows
 
     args.out.mkdir(parents=True, exist_ok=True)
