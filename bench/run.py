@@ -313,10 +313,10 @@ def markdown(report: dict[str, Any]) -> str:
         if len(rows) > 1:
             small, large = rows[0], rows[-1]
             ratio = large["figures"]["search"]["p99_ms"] / small["figures"]["search"]["p99_ms"]
-            machine = large["figures"]["ceiling"]["p99_ms"] / small["figures"]["ceiling"]["p99_ms"]
+            ceiling_moved = large["figures"]["ceiling"]["p99_ms"] / small["figures"]["ceiling"]["p99_ms"]
             lines.append(
                 f"\n{engine}: search p99 at {large['inventory']:,} ÷ at {small['inventory']:,} = {ratio:.2f}"
-                f" (the ceiling's own p99 between those rows: {machine:.2f})"
+                f" (the ceiling's own p99 between those rows: {ceiling_moved:.2f})"
             )
     errors = sum(row["figures"][k]["errors"] for row in report["rows"]
                  for k in ("search", "get_operation", "get_search_result"))
