@@ -49,6 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--resource", action="append", default=[], metavar="ID=KEY[,KEY2]",
                        help="declare another resource (tenant) with base64 access keys; repeatable")
     serve.add_argument("--config", type=Path, help="TOML file with [[resources]] tables (id, keys)")
+    serve.add_argument("--admin-token", default=None,
+                       help="bearer token that opens /_numberpool/ (admin API); without it those paths answer 404")
     serve.add_argument("--seed", type=int, default=None,
                        help="make browse results reproducible: same seed and inventory, same answer (default: random)")
     serve.add_argument("--skip-api-version-check", action="store_true",
@@ -83,6 +85,7 @@ def _config(args: argparse.Namespace) -> ServerConfig:
         config.skip_api_version_check = args.skip_api_version_check
         config.seed = args.seed
         config.test_clock = args.test_clock
+        config.admin_token = args.admin_token
         config.resources.extend(parse_resource_flag(flag) for flag in args.resource)
         if args.config:
             load_file(args.config, config)

@@ -35,6 +35,8 @@ class ServerConfig:
     seed: int | None = None
     test_clock: bool = False
     """Test-only: the service clock's offset lives in the database and `/_numberpool/clock` moves it."""
+    admin_token: str | None = None
+    """Opens `/_numberpool/` (admin API, console, testing controls); None: those paths answer 404."""
     resources: list[ResourceSpec] = field(default_factory=lambda: [DEV_RESOURCE])
 
     def database_url(self) -> str:
