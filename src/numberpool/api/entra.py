@@ -217,9 +217,12 @@ def _moment(claims: Mapping[str, Any], name: str) -> float:
     value = claims.get(name)
     if value is None:
         raise denied(f"the token has no {name} claim.")
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise denied(f"the token's {name} claim is not a number of seconds since the epoch.")
-    return float(value)
+    try:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ValueError(value)
+        return float(value)
+    except (ValueError, OverflowError):  # OverflowError: an integer past what a float holds
+        raise denied(f"the token's {name} claim is not a number of seconds since the epoch.") from None
 
 
 def _iso(seconds: float) -> str:
