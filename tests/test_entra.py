@@ -12,6 +12,8 @@ import contextlib
 import http.server
 import json
 import os
+import re
+import shlex
 import ssl
 import subprocess
 import sys
@@ -539,3 +541,97 @@ def test_js_sdk_with_a_token_credential(js_sdk: Path, entra: ServerProcess) -> N
     assert steps == ["search", "purchase", "release", "expired token refused"], output
     assert "js-sdk-entra: 4 steps passed" in run.stdout, output
 
+
+
+# ---------------------------------------------------------------- anything a client sends
+
+
+def test_any_bearer_value_is_an_acs_error_or_a_resource() -> None:
+    """Fuzzed tokens through the same Authenticator the server uses: never anything but 401/403 or a resource."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from numberpool.api.auth import Authenticator
+    from numberpool.api.entra import EntraVerifier
+    from numberpool.core.errors import AcsError
+    from numberpool.core.resources import DEV_RESOURCE
+
+    authenticator = Authenticator([DEV_RESOURCE.to_resource()], entra=EntraVerifier(time.time, https=True))
+    json_values = st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+        max_leaves=8,
+    )
+    claim_sets = st.fixed_dictionaries({}, optional={
+        name: json_values | st.just(value) for name, value in claims().items()
+    })
+    tokens = (st.text(max_size=200) | claim_sets.map(hand_made)
+              | st.tuples(json_values, json_values).map(lambda parts: hand_made(parts[1], header=parts[0])))
+
+    @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(token=tokens, host=st.text(max_size=30))
+    def check(token: str, host: str) -> None:
+        headers = {"authorization": f"Bearer {token}", "host": host}
+        try:
+            resource = authenticator.authenticate("GET", LIST, headers, b"", time.time())
+        except AcsError as error:
+            assert error.status in (401, 403) and error.code == "Denied"
+            assert len(token.strip()) < 16 or token.strip() not in error.message  # short ones may occur by chance
+        else:
+            assert resource.id == "devresource"
+
+    check()
+
+
+# ---------------------------------------------------------------- docs/testing.md runs as written
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "testing.md"
+
+
+def docs_block(language: str) -> str:
+    """The `language` code block of the section '## Microsoft Entra ID tokens'."""
+    section = DOCS.read_text(encoding="utf-8").split("## Microsoft Entra ID tokens", 1)[1].split("\n## ", 1)[0]
+    match = re.search(rf"```{language}\n(.*?)```", section, re.S)
+    assert match, f"no {language} block in the Entra section of {DOCS}"
+    return match.group(1)
+
+
+def docs_env(server: ServerProcess) -> dict[str, str]:
+    """What a reader's shell has: numberpool on PATH, the development CA trusted."""
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}"
+    return {**os.environ, "PATH": path, "NUMBERPOOL_ENDPOINT": server.endpoint + "/",
+            "REQUESTS_CA_BUNDLE": str(server.ca), "NODE_EXTRA_CA_CERTS": str(server.ca)}
+
+
+def test_docs_shell_example(tmp_path_factory: pytest.TempPathFactory, development_ca: Path) -> None:
+    lines = docs_block("bash").replace("\\\n", " ").splitlines()
+    serve = [line for line in lines if line.startswith("numberpool serve ")]
+    assert len(serve) == 1 and serve[0].endswith(" &"), lines
+    flags = shlex.split(serve[0][len("numberpool serve "):-2])
+    with running(tmp_path_factory, development_ca, *flags) as server:
+        script = "\n".join(line for line in lines if line not in serve)
+        script = script.replace(":8443/", f":{server.port}/").replace(".numberpool/", f"{server.data_dir}/")
+        run = subprocess.run(["bash", "-euo", "pipefail", "-c", script], env=docs_env(server),
+                             capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.count('{"phoneNumbers":[') == 2, run.stdout
+
+
+def test_docs_python_example(entra: ServerProcess) -> None:
+    run = subprocess.run([sys.executable, "-c", docs_block("python")], env=docs_env(entra),
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    bought = re.fullmatch(r"bought (\+1\d{10})\nreleased (\+1\d{10})\n", run.stdout)
+    assert bought and bought.group(1) == bought.group(2), run.stdout
+
+
+def test_docs_node_example(js_sdk: Path, entra: ServerProcess) -> None:
+    script = js_sdk / f"docs-entra-{os.getpid()}.mjs"  # beside node_modules, so the SDK resolves
+    script.write_text(docs_block("js"))
+    try:
+        run = subprocess.run(["node", script.name], cwd=js_sdk, env=docs_env(entra), capture_output=True,
+                             text=True, timeout=120)
+    finally:
+        script.unlink()
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "US" in run.stdout.split(), run.stdout
