@@ -442,24 +442,48 @@ class _JwksHandler(http.server.BaseHTTPRequestHandler):
         pass
 
 
+class JwksEndpoint:
+    """A JWK Set served over HTTP on 127.0.0.1, as an identity provider publishes it."""
+
+    def __init__(self, jwks: dict[str, Any]) -> None:
+        handler = type("Handler", (_JwksHandler,), {"body": json.dumps(jwks).encode()})
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/discovery/v2.0/keys"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
 @pytest.fixture()
-def jwks_url(keys: Keys) -> Iterator[str]:
-    handler = type("Handler", (_JwksHandler,), {"body": json.dumps(keys.jwks).encode()})
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/discovery/v2.0/keys"
-    httpd.shutdown()
-    httpd.server_close()
+def jwks_endpoint(keys: Keys) -> Iterator[JwksEndpoint]:
+    endpoint = JwksEndpoint(keys.jwks)
+    yield endpoint
+    endpoint.stop()
 
 
 def test_a_key_set_from_a_url(tmp_path_factory: pytest.TempPathFactory, development_ca: Path, keys: Keys,
-                              jwks_url: str) -> None:
-    with running(tmp_path_factory, development_ca, "--entra-jwks", jwks_url) as server:
+                              jwks_endpoint: JwksEndpoint) -> None:
+    with running(tmp_path_factory, development_ca, "--entra-jwks", jwks_endpoint.url) as server:
         assert bearer(server, keys.token()).status_code == 200
         assert bearer(server, keys.token(keys.ec, "ES256", kid="ec-1")).status_code == 200
         refused(bearer(server, keys.token(keys.stranger)), 401, "the token's signature does not match its key")
         refused(bearer(server, keys.token(keys.stranger, kid="stranger")), 401, "no key of the configured key set")
+
+
+def test_a_key_set_url_that_goes_away(tmp_path_factory: pytest.TempPathFactory, development_ca: Path,
+                                      keys: Keys) -> None:
+    endpoint = JwksEndpoint(keys.jwks)
+    try:
+        server = start(tmp_path_factory, development_ca, "--entra-jwks", endpoint.url)
+    finally:
+        endpoint.stop()  # the server checked the URL at start, and fetches it again for its first token
+    try:
+        refused(bearer(server, keys.token()), 401,
+                "the configured key set could not be fetched to check the token's signature.")
+    finally:
+        server.stop()
 
 
 # ---------------------------------------------------------------- the command line

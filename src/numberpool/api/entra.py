@@ -152,15 +152,12 @@ class EntraVerifier:
         minted_for = claims.get(RESOURCE_CLAIM)
         if minted_for is not None and not isinstance(minted_for, str):
             raise denied(f"the token's {RESOURCE_CLAIM} claim is not a string.")
-        named = resource_named_by_host(headers.get("host"))
-        wanted = named or minted_for
-        if wanted is None:
-            wanted = DEV_RESOURCE_ID
+        wanted = resource_named_by_host(headers.get("host")) or minted_for or DEV_RESOURCE_ID
         resource_id = exists(wanted)
         if resource_id is None:
-            raise denied(f"there is no resource '{wanted}' on this server.")
+            raise denied(f"there is no resource '{_shown(wanted)}' on this server.")
         if minted_for is not None and exists(minted_for) != resource_id:
-            raise denied(f"the token was issued for resource '{minted_for}', not '{resource_id}'.", status=403)
+            raise denied(f"the token was issued for resource '{_shown(minted_for)}', not '{resource_id}'.", status=403)
         return resource_id
 
     def claims(self, token: str) -> dict[str, Any]:
@@ -211,6 +208,11 @@ def _check_claims(claims: Mapping[str, Any], now: float) -> None:
         raise denied(f"the token is not valid before {_iso(not_before)} (service time {_iso(now)}).")
     if now > expires:
         raise denied(f"the token expired at {_iso(expires)} (service time {_iso(now)}).")
+
+
+def _shown(name: str, limit: int = 64) -> str:
+    """A client-supplied resource name, cut short for an error message."""
+    return name if len(name) <= limit else name[:limit] + "..."
 
 
 def _moment(claims: Mapping[str, Any], name: str) -> float:
