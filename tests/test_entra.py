@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from numberpool.core.resources import DEV_ACCESS_KEY
 from numberpool.tokens import development_token
-from tests.conftest import OTHER_KEY, OTHER_RESOURCE, server_data_dir
+from tests.conftest import ENGINES, OTHER_KEY, OTHER_RESOURCE, server_data_dir
 from tests.support.acs import assert_acs_error
 from tests.support.sdk import TOLL_FREE_CAPS, release_quietly, release_quietly_async
 from tests.support.server import ServerProcess, free_port
@@ -75,15 +75,17 @@ class AsyncTokenCredential(TokenCredential):
         pass
 
 
-def start(tmp_path_factory: pytest.TempPathFactory, development_ca: Path, *args: str, tls: bool = True) -> ServerProcess:
+def start(tmp_path_factory: pytest.TempPathFactory, development_ca: Path, *args: str, tls: bool = True,
+          engine: str = "sqlite") -> ServerProcess:
     data_dir = server_data_dir(tmp_path_factory, development_ca, "numberpool-entra")
-    return ServerProcess(data_dir, "--inventory-size", "50", *args, tls=tls).start()
+    return ServerProcess(data_dir, "--inventory-size", "50", *args, tls=tls, engine=engine).start()
 
 
 @contextlib.contextmanager
 def running(tmp_path_factory: pytest.TempPathFactory, development_ca: Path, *args: str,
-            tls: bool = True) -> Iterator[ServerProcess]:
-    process = start(tmp_path_factory, development_ca, *args, tls=tls)
+            tls: bool = True, engine: str = "sqlite") -> Iterator[ServerProcess]:
+    """A server for one test or module; engine-independent checks run on SQLite only."""
+    process = start(tmp_path_factory, development_ca, *args, tls=tls, engine=engine)
     try:
         yield process
     finally:
@@ -153,10 +155,12 @@ def owned_numbers(server: ServerProcess, key: str) -> set[str]:
 # ---------------------------------------------------------------- servers
 
 
-@pytest.fixture(scope="module")
-def entra(tmp_path_factory: pytest.TempPathFactory, development_ca: Path) -> Iterator[ServerProcess]:
-    """`serve --entra` over HTTPS with the development resource and a second one."""
-    with running(tmp_path_factory, development_ca, "--entra", "--resource", f"{OTHER_RESOURCE}={OTHER_KEY}") as process:
+@pytest.fixture(scope="module", params=ENGINES)
+def entra(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+          development_ca: Path) -> Iterator[ServerProcess]:
+    """`serve --entra` over HTTPS with the development resource and a second one, on each engine."""
+    with running(tmp_path_factory, development_ca, "--entra", "--resource", f"{OTHER_RESOURCE}={OTHER_KEY}",
+                 engine=request.param) as process:
         yield process
 
 
@@ -542,6 +546,14 @@ def test_the_token_command_refuses_bad_input(args: list[str], phrase: str) -> No
     result = numberpool("token", *args)
     assert result.returncode == 2 and result.stdout == ""
     assert phrase in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+
+def test_the_entra_settings_reach_worker_processes() -> None:
+    from numberpool.server.config import ServerConfig
+
+    config = ServerConfig(entra=True, entra_jwks="/etc/numberpool/jwks.json")
+    again = ServerConfig.from_json(config.to_json())
+    assert (again.entra, again.entra_jwks) == (True, "/etc/numberpool/jwks.json")
 
 
 def test_development_token_refuses_bad_arguments() -> None:
