@@ -28,6 +28,7 @@ from typing import Any
 
 import jwt
 
+from numberpool.api import auth
 from numberpool.core.errors import AcsError
 from numberpool.core.resources import DEV_RESOURCE_ID
 
@@ -48,7 +49,10 @@ JWKS_TIMEOUT_SECONDS = 5.0
 
 
 def denied(reason: str, status: int = 401) -> AcsError:
-    return AcsError("Denied", f"Denied by the resource provider: {reason}", status=status)
+    """The access-key check's refusal (`auth.denied`), for a token; 403 when the token is good but not here."""
+    error = auth.denied(reason)
+    error.status = status
+    return error
 
 
 def bearer_not_accepted() -> AcsError:
