@@ -51,6 +51,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", type=Path, help="TOML file with [[resources]] tables (id, keys)")
     serve.add_argument("--admin-token", default=None,
                        help="bearer token that opens /_numberpool/ (admin API); without it those paths answer 404")
+    serve.add_argument("--entra", action="store_true",
+                       help="also accept Microsoft Entra ID bearer tokens over HTTPS; their signatures are NOT "
+                            "checked (development only) unless --entra-jwks is given; see docs/testing.md")
+    serve.add_argument("--entra-jwks", metavar="FILE|URL", default=None,
+                       help="check Entra ID token signatures (RS256/ES256) against this JWK Set; implies --entra")
     serve.add_argument("--seed", type=int, default=None,
                        help="make browse results reproducible: same seed and inventory, same answer (default: random)")
     serve.add_argument("--skip-api-version-check", action="store_true",
@@ -64,6 +69,14 @@ def _parser() -> argparse.ArgumentParser:
     upgrade = db_commands.add_parser("upgrade", help="apply pending schema migrations and exit")
     upgrade.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     upgrade.add_argument("--database", help="SQLite file path or postgresql:// URL (default: <data-dir>/numberpool.db)")
+
+    token = commands.add_parser(
+        "token", help="print a development Microsoft Entra ID token that `serve --entra` accepts (unsigned)"
+    )
+    token.add_argument("--resource", metavar="ID", default=None,
+                       help="the resource the token is for (default: the one the request's host names, "
+                            "else the development resource)")
+    token.add_argument("--minutes", type=float, default=60.0, help="how long the token is valid (default 60)")
 
     conn = commands.add_parser("connection-string", help="print the development resource's connection string")
     _server_flags(conn)
@@ -86,6 +99,8 @@ def _config(args: argparse.Namespace) -> ServerConfig:
         config.seed = args.seed
         config.test_clock = args.test_clock
         config.admin_token = args.admin_token
+        config.entra = args.entra or bool(args.entra_jwks)
+        config.entra_jwks = args.entra_jwks
         config.resources.extend(parse_resource_flag(flag) for flag in args.resource)
         if args.config:
             load_file(args.config, config)
@@ -112,6 +127,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _upgrade(args)
         except (ValueError, OSError) as exc:
             parser.error(str(exc))
+    if args.command == "token":
+        from numberpool.tokens import development_token
+
+        try:
+            print(development_token(args.resource, args.minutes))
+        except ValueError as exc:
+            parser.error(str(exc))
+        return 0
     try:
         config = _config(args)
     except (ValueError, OSError) as exc:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -27,6 +27,9 @@ from numberpool.api.routes import (
 from numberpool.core.context import Context
 from numberpool.core.errors import AcsError
 from numberpool.core.model import Resource
+
+if TYPE_CHECKING:
+    from numberpool.api.entra import EntraVerifier
 
 
 def _allowed_methods(request: Request) -> list[str]:
@@ -95,9 +98,13 @@ def create_app(
     skip_api_version_check: bool = False,
     lifespan: Lifespan[Starlette] | None = None,
     test_clock: bool = False,
+    entra: EntraVerifier | None = None,
 ) -> Starlette:
-    """`test_clock`: serve the test clock route and keep `ctx.clock` (a SharedClock) in step before each request."""
-    api = Api(ctx, Authenticator(resources), skip_api_version_check=skip_api_version_check)
+    """`test_clock`: serve the test clock route and keep `ctx.clock` (a SharedClock) in step before each request.
+
+    `entra`: also accept Microsoft Entra ID bearer tokens on the ACS routes (`serve --entra`).
+    """
+    api = Api(ctx, Authenticator(resources, entra=entra), skip_api_version_check=skip_api_version_check)
     routes = [  # the router tries them in order: the most requested first
         *searches.routes(api),
         *operations.routes(api),

@@ -12,10 +12,14 @@ import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
 from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from numberpool.core.errors import AcsError
 from numberpool.core.model import Resource
+
+if TYPE_CHECKING:
+    from numberpool.api.entra import EntraVerifier
 
 DEFAULT_SKEW_SECONDS = 15 * 60
 _REQUIRED_SIGNED = ("host", "x-ms-content-sha256")
@@ -39,9 +43,14 @@ def sign(key: bytes, string_to_sign: str) -> bytes:
 
 
 class Authenticator:
-    def __init__(self, resources: Sequence[Resource], skew_seconds: float = DEFAULT_SKEW_SECONDS) -> None:
+    def __init__(
+        self, resources: Sequence[Resource], skew_seconds: float = DEFAULT_SKEW_SECONDS,
+        entra: EntraVerifier | None = None,
+    ) -> None:
+        """`entra`: accept Microsoft Entra ID bearer tokens too (`serve --entra`, api/entra.py)."""
         self._resources = tuple(resources)
         self._skew = skew_seconds
+        self._entra = entra
 
     def authenticate(
         self, method: str, path_and_query: str, headers: Mapping[str, str], body: bytes, now: float
@@ -52,6 +61,8 @@ class Authenticator:
             raise denied("the Authorization header is missing.")
         scheme, _, params = authorization.partition(" ")
         if scheme != "HMAC-SHA256":
+            if scheme.lower() == "bearer":
+                return self._bearer(params, headers)
             raise denied("only HMAC-SHA256 access-key authentication is supported.")
         fields = dict(part.partition("=")[::2] for part in params.strip().split("&"))
         signed = [name.strip().lower() for name in fields.get("SignedHeaders", "").split(";") if name.strip()]
@@ -80,12 +91,25 @@ class Authenticator:
                         return resource
         raise denied("the request signature does not match any access key.")
 
+    def _bearer(self, token: str, headers: Mapping[str, str]) -> Resource:
+        from numberpool.api import entra  # the JWT library is imported when the first bearer token comes
+
+        if self._entra is None:
+            raise entra.bearer_not_accepted()
+        by_name = {resource.id.lower(): resource for resource in reversed(self._resources)}
+        resource_id = self._entra.resource(token, headers, lambda name: _id_of(by_name.get(name.lower())))
+        return by_name[resource_id.lower()]
+
     def _check_date(self, value: str, now: float) -> None:
         moment = _moment(value)
         if moment is None:
             raise denied("the x-ms-date header is not a valid HTTP date.")
         if abs(moment - now) > self._skew:
             raise denied("the x-ms-date header is outside the allowed clock skew.")
+
+
+def _id_of(resource: Resource | None) -> str | None:
+    return resource.id if resource else None
 
 
 @functools.lru_cache(maxsize=1024)

@@ -37,6 +37,10 @@ class ServerConfig:
     """Test-only: the service clock's offset lives in the database and `/_numberpool/clock` moves it."""
     admin_token: str | None = None
     """Opens `/_numberpool/` (admin API, console, testing controls); None: those paths answer 404."""
+    entra: bool = False
+    """Accept Microsoft Entra ID bearer tokens over HTTPS on the ACS routes (api/entra.py)."""
+    entra_jwks: str | None = None
+    """A JWK Set file or URL whose keys must have signed those tokens; None: signatures are not checked."""
     resources: list[ResourceSpec] = field(default_factory=lambda: [DEV_RESOURCE])
 
     def database_url(self) -> str:
@@ -101,6 +105,10 @@ class ServerConfig:
         ids = [r.id for r in self.resources]
         if len(ids) != len(set(ids)):
             raise ValueError("resource ids must be unique")
+        if self.entra_jwks:
+            from numberpool.api.entra import KeySet
+
+            KeySet(self.entra_jwks).check()  # a file read, or a URL fetched: one-line error naming it
 
 
 def load_file(path: Path, config: ServerConfig) -> None:

@@ -16,6 +16,7 @@ from starlette.applications import Starlette
 from uvicorn.supervisors import Multiprocess
 
 from numberpool.api.app import create_app
+from numberpool.api.entra import EntraVerifier, KeySet
 from numberpool.core.context import Context
 from numberpool.core.seed import demo_seed_plan, ensure_demo_inventory
 from numberpool.core.timeutil import SharedClock
@@ -100,8 +101,27 @@ def build_app(config: ServerConfig) -> Starlette:
     resources = [spec.to_resource() for spec in config.resources]
     return create_app(
         ctx, resources, skip_api_version_check=config.skip_api_version_check, lifespan=lifespan,
-        test_clock=config.test_clock,
+        test_clock=config.test_clock, entra=_entra_verifier(config, ctx),
     )
+
+
+def _entra_verifier(config: ServerConfig, ctx: Context) -> EntraVerifier | None:
+    if not config.entra:
+        return None
+    keys = KeySet(config.entra_jwks) if config.entra_jwks else None
+    return EntraVerifier(lambda: ctx.clock.epoch(), https=config.tls, keys=keys)  # the clock the test clock moves
+
+
+def _announce_entra(config: ServerConfig) -> None:
+    if not config.entra:
+        return
+    if not config.tls:
+        say("numberpool: --entra without TLS: every bearer token is refused (they are accepted only over HTTPS)")
+    elif config.entra_jwks:
+        say(f"numberpool: Microsoft Entra ID tokens accepted, signatures checked against {config.entra_jwks}")
+    else:
+        say("numberpool: Microsoft Entra ID tokens accepted WITHOUT signature checks (development only); "
+            "mint one with `numberpool token`")
 
 
 def worker_app() -> Starlette:
@@ -119,7 +139,9 @@ def _tls_options(config: ServerConfig) -> dict[str, str]:
         return {}
     if config.cert and config.key:
         return {"ssl_certfile": str(config.cert), "ssl_keyfile": str(config.key)}
-    files = development_tls(config.data_dir, (config.public_host,))
+    # With --entra, `<resource>.localhost` names the resource a token acts as: the certificate covers those names.
+    names = [f"{spec.id.lower()}.localhost" for spec in config.resources] if config.entra else []
+    files = development_tls(config.data_dir, (config.public_host, *names))
     ca = files.ca.resolve() if files.ca else None
     say(f"numberpool: HTTPS with the development CA {ca}. Trust it in clients with:")
     say(f"  export REQUESTS_CA_BUNDLE={ca} SSL_CERT_FILE={ca} NODE_EXTRA_CA_CERTS={ca}")
@@ -130,6 +152,7 @@ def serve(config: ServerConfig) -> None:
     config.validate()
     config.data_dir.mkdir(parents=True, exist_ok=True)
     tls = _tls_options(config)
+    _announce_entra(config)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     asyncio.run(prepare_store(config))
     common = dict(
