@@ -12,7 +12,8 @@ Skipped (nothing to check against): other api-versions, unknown paths, undeclare
 
 The recorded deviations of the real service from its spec (see tests/test_wire_schema.py) are
 applied here too: `resourceLocation` may be null, the search 202 has no body, and the
-capabilities 202 has the body `{"capabilitiesUpdateId": ...}`.
+capabilities 202 has the body `{"capabilitiesUpdateId": ...}`, and the reservations list
+ends with `"nextLink": null`.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from azure.core.pipeline.policies import AsyncHTTPPolicy, SansIOHTTPPolicy
 
 from tests.support.schema import ApiSchema, SchemaMismatch, spec_file
 
-NULLABLE = {"PhoneNumberOperation": ["resourceLocation"]}
+NULLABLE = {"PhoneNumberOperation": ["resourceLocation"], "PhoneNumbersReservations": ["nextLink"]}
 SEARCH = "/availablePhoneNumbers/countries/{countryCode}/:search"
 CAPABILITIES = "/phoneNumbers/{phoneNumber}/capabilities"
 

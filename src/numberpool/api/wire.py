@@ -31,6 +31,10 @@ _SEARCH_ERROR_CODES = {"OutOfStock": 1000, "ReservationExpired": 1002}
 OPERATOR_ID = "numberpool"
 OPERATOR_NAME = "numberpool"
 
+# What the service reports as an operation's lastActionDateTime, in every recording from
+# 2024-01 to 2025-06 and at every status: .NET's DateTimeOffset.MinValue.
+NEVER = "0001-01-01T00:00:00+00:00"
+
 
 def timestamp(moment: datetime) -> str:
     return moment.isoformat()
@@ -115,7 +119,7 @@ def operation(op: Operation, now: datetime, version: ApiVersion) -> dict[str, An
         "resourceLocation": with_version(op.resource_location, version) if op.resource_location else None,
         "createdDateTime": timestamp(op.created_at),
         "id": op.id,
-        "lastActionDateTime": timestamp(op.last_action_at(now)),
+        "lastActionDateTime": NEVER,
     }
     if status is OperationStatus.FAILED and op.error_code:
         body["error"] = {"code": op.error_code, "message": op.error_message or op.error_code}
