@@ -22,6 +22,9 @@ TABLE = Path(__file__).resolve().parents[1] / "data" / "fidelity.toml"
 
 # The versions feature that an operation needs (the others exist at every version).
 OPERATION_FEATURE = {
+    "PhoneNumbers_ListAvailableCountries": "catalog",
+    "PhoneNumbers_ListAvailableLocalities": "catalog",
+    "PhoneNumbers_ListOfferings": "catalog",
     "PhoneNumbers_ListAreaCodes": "catalog",
     "PhoneNumbers_OperatorInformationSearch": "operator_information",
     "PhoneNumbers_BrowseAvailableNumbers": "reservations",
@@ -134,6 +137,9 @@ def _judge_success(row: dict[str, Any], response: httpx.Response, values: dict[s
         problems.append(f"body not empty: {response.content[:200]!r}")
     if "keys" in row or "values" in row or "nulls" in row:
         body = response.json()
+        if "first_of" in row:  # the shape of a list's first item
+            items = body.get(row["first_of"]) or [{}]
+            body = items[0]
         if "keys" in row and set(body) != set(row["keys"]):
             problems.append(f"keys {sorted(body)} != {sorted(row['keys'])}")
         for key in row.get("nulls", []):

@@ -80,7 +80,8 @@ class Call:
     def page(self, items: list[Any], key: str, *, size_param: str = "maxPageSize", has_more: bool | None = None,
              skip: int = 0, size: int = 100, null_next_link: bool = False) -> Response:
         """A page of `items` with a relative `nextLink` when more follow (`null` on the last page
-        when `null_next_link`: the service's reservations list does that)."""
+        when `null_next_link`: the service's catalog and reservations lists do that, its list of
+        purchased numbers does not)."""
         body: dict[str, Any] = {key: items}
         if null_next_link:
             body["nextLink"] = None
@@ -93,7 +94,9 @@ class Call:
     def paged(self, items: list[Any], key: str) -> Response:
         skip = parse.query_int(self.query, "skip", 0)
         size = parse.query_int(self.query, "maxPageSize", 100, minimum=1, maximum=parse.MAX_PAGE_SIZE)
-        return self.page(items[skip : skip + size], key, skip=skip, size=size, has_more=skip + size < len(items))
+        """A catalog list: its last page carries `"nextLink": null`, as the service's do (recorded 2024-01)."""
+        return self.page(items[skip : skip + size], key, skip=skip, size=size, has_more=skip + size < len(items),
+                         null_next_link=True)
 
 
 Handler = Callable[[Call], Awaitable[Response]]

@@ -127,20 +127,27 @@ def operation(op: Operation, now: datetime, version: ApiVersion) -> dict[str, An
 
 
 def operator_information(info: OperatorInformation, version: ApiVersion, include_details: bool) -> dict[str, Any]:
-    """One entry of `values`: formats always; type, country and operator when asked for
-    ("basic" versions predate the formats and the option, and always carry the rest)."""
-    body: dict[str, Any] = {"phoneNumber": info.phone_number}
+    """One entry of `values`, keyed as the recordings show it.
+
+    "formats" versions (2024-03-01 on; recorded 2024-02, 2024-03, 2025-06): every key always,
+    type, country and operator null unless asked for. "basic" versions (the 2023 previews;
+    recorded 2023-05 at 2023-05-01-preview): number, type and operator only, always. The operator's
+    mobile network and country codes are not known here: null, as the service sent them for
+    numbers it had none for.
+    """
+    operator = None
+    if info.operator_name:
+        operator = {"name": info.operator_name, "mobileNetworkCode": None, "mobileCountryCode": None}
     if version.features.operator_information == "basic":
-        include_details = True
-    else:
-        body["nationalFormat"] = info.national_format
-        body["internationalFormat"] = info.international_format
-    if include_details:
-        body["isoCountryCode"] = info.iso_country_code
-        body["numberType"] = info.number_type
-        if info.operator_name:
-            body["operatorDetails"] = {"name": info.operator_name}
-    return body
+        return {"phoneNumber": info.phone_number, "numberType": info.number_type, "operatorDetails": operator}
+    return {
+        "phoneNumber": info.phone_number,
+        "nationalFormat": info.national_format,
+        "internationalFormat": info.international_format,
+        "isoCountryCode": info.iso_country_code if include_details else None,
+        "numberType": info.number_type if include_details else None,
+        "operatorDetails": operator if include_details else None,
+    }
 
 
 # How a reservation's status shows on each of its numbers.
