@@ -338,7 +338,7 @@ def test_browse_and_reservations_only_where_the_version_has_them(http: httpx.Cli
     assert listed.status_code == 200, listed.text
     numbers = browse.json()["phoneNumbers"]
     assert numbers and all(n["phoneNumberType"] == "tollFree" for n in numbers)
-    assert all(("isAgreementToNotResellRequired" in n) is features(version).agreement_flag for n in numbers)
+    assert all("isAgreementToNotResellRequired" not in n for n in numbers)  # only sent when true (US: never)
 
 
 def test_browse_mobile_only_where_the_version_has_it(http: httpx.Client, version: str) -> None:

@@ -69,7 +69,7 @@ def test_sdk_browses_toll_free_numbers(connection_string: str) -> None:
             "US", "tollFree", "application", "available")
         assert (n.capabilities.calling, n.capabilities.sms) == ("inbound+outbound", "inbound+outbound")
         assert (n.cost.amount, n.cost.currency_code, n.cost.billing_frequency) == (2.0, "USD", "monthly")
-        assert n.is_agreement_to_not_resell_required is False
+        assert n.is_agreement_to_not_resell_required is None  # no key when false, as recorded 2025-06-18
 
 
 def test_sdk_browse_filters(connection_string: str) -> None:

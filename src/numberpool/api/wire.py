@@ -170,8 +170,10 @@ def available_number(n: AvailableNumber, status: str, version: ApiVersion) -> di
         "cost": cost(n.cost),
         "status": status,
     }
-    if version.features.agreement_flag:
-        body["isAgreementToNotResellRequired"] = n.agreement_required
+    if version.features.agreement_flag and n.agreement_required:
+        # Only when true: browsed and reserved US numbers carried `false` in April 2025 and no key
+        # at all in June 2025 (py test_purchase_reservation / test_browse_available_numbers).
+        body["isAgreementToNotResellRequired"] = True
     return body
 
 
