@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -135,6 +136,15 @@ def test_the_table_names_its_sources_and_every_row_is_replayed() -> None:
         versions = fidelity.replay_versions(row)
         assert set(versions) <= set(ACCEPTED), (row["id"], versions)
         assert versions or row["request"].get("query", {}).get("api-version"), row["id"]
+
+
+def test_docs_name_every_source() -> None:
+    """docs/fidelity.md lists every recording the table rests on, with its commit."""
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "fidelity.md").read_text(encoding="utf-8")
+    for row in ROWS:
+        for source in row.get("sources", []) + row.get("superseded", []):
+            name = source["path"].rsplit("/", 1)[-1]
+            assert name in doc and source["commit"] in doc, (row["id"], name)
 
 
 def test_replay_the_recorded_answers(world: World, capsys: pytest.CaptureFixture[str]) -> None:
