@@ -92,9 +92,9 @@ class Call:
         return json_response(body)
 
     def paged(self, items: list[Any], key: str) -> Response:
+        """A catalog list: its last page carries `"nextLink": null`, as the service's do (recorded 2024-01)."""
         skip = parse.query_int(self.query, "skip", 0)
         size = parse.query_int(self.query, "maxPageSize", 100, minimum=1, maximum=parse.MAX_PAGE_SIZE)
-        """A catalog list: its last page carries `"nextLink": null`, as the service's do (recorded 2024-01)."""
         return self.page(items[skip : skip + size], key, skip=skip, size=size, has_more=skip + size < len(items),
                          null_next_link=True)
 

@@ -4,8 +4,8 @@ This module is the one place that says which status, code, target and message th
 service answers with. Where the real service was recorded (the SDK teams' session
 recordings, mined into `tests/data/fidelity.toml`), the entry gives the recorded
 answer, with the request's values where the service puts them; targets are lower-case
-as the service writes them. Entries without a recording keep numberpool's own wording;
-the table marks them "not recorded". Where the answer differs between api-versions,
+as the service writes them. Entries without a recording keep numberpool's own wording
+and say "Not recorded". Where the answer differs between api-versions,
 the versions feature table (`api/versions.py`) picks the form and passes it here.
 """
 
@@ -76,7 +76,7 @@ def not_found(message: str, target: str | None = None, code: str = "NotFound") -
 
 
 def invalid_api_version(request_uri: str, version: str) -> AcsError:
-    """Recorded form (ASP.NET API versioning): no target, `innerError: null`."""
+    """The service's form (ASP.NET API versioning, as issue 16 reports it): no target, `innerError: null`."""
     return AcsError(
         "InvalidApiVersion",
         f"The HTTP resource that matches the request URI '{request_uri}' does not support the API version '{version}'.",
