@@ -85,8 +85,10 @@ class World:
 
     def values_for(self, row: dict[str, Any]) -> dict[str, str]:
         """The row's own values (as recorded), the world's, and a fresh id where the row makes something new."""
-        values = {**self.values, **row.get("values", {}), "new_reservation": str(uuid.uuid4())}
-        self.reservations.append(values["new_reservation"])
+        values = {**self.values, **row.get("request_values", {})}
+        if "{new_reservation}" in str(row["request"]):
+            values["new_reservation"] = str(uuid.uuid4())
+            self.reservations.append(values["new_reservation"])
         return values
 
     def tear_down(self) -> None:
