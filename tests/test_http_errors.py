@@ -68,11 +68,12 @@ def owned(client: httpx.Client) -> Iterator[str]:
 # ---------------------------------------------------------------- api-version, routes, methods
 
 
-def test_unsupported_api_version_names_the_supported_ones(http: httpx.Client) -> None:
+def test_unsupported_api_version_is_the_services_invalid_api_version(http: httpx.Client) -> None:
     r = http.get("/availablePhoneNumbers/countries", params={"api-version": "2099-01-01"})
-    error = acs_error(r, 400)
-    assert "2099-01-01" in error["message"]
-    assert "2025-06-01" in error["message"] and "2022-12-01" in error["message"]
+    error = assert_acs_error(r, 400, "InvalidApiVersion")  # no version, so no spec: ASP.NET's own shape
+    assert error["message"] == (f"The HTTP resource that matches the request URI '{r.request.url}' "
+                                "does not support the API version '2099-01-01'.")
+    assert "target" not in error and error["innerError"] is None
 
 
 @pytest.mark.parametrize("query", [{}, {"api-version": ""}])
@@ -305,15 +306,19 @@ def test_json_content_type_with_charset_is_fine(http: httpx.Client) -> None:
     "%2B1425%205550100", "1%00", "%7F", "%C3%A9", "%ED%A0%80", "%FF",
 ], ids=repr)
 def test_invalid_e164_in_paths(http: httpx.Client, number: str) -> None:
-    """Letters, too many digits, fullwidth digits, unicode and control characters: 400, not 404/500."""
+    """Letters, too many digits, fullwidth digits, unicode and control characters: 400 on GET and DELETE;
+    the capabilities update answers such a number as one not owned (403), as the service did in 2025."""
     for method, suffix, kwargs in (
         ("GET", "", {}),
         ("DELETE", "", {}),
-        ("PATCH", "/capabilities", {"json": {"calling": "inbound"}, "headers": MERGE_PATCH}),
     ):
         r = http.request(method, f"/phoneNumbers/{number}{suffix}", params=v(NEWEST), **kwargs)
         error = acs_error(r, 400)
         assert error["code"] == "InternalError" and error["innererror"]["code"] == "BadRequest", error
+    r = http.patch(f"/phoneNumbers/{number}/capabilities", params=v(NEWEST), json={"calling": "inbound"},
+                   headers=MERGE_PATCH)
+    error = acs_error(r, 403, "InsufficientPermissions")
+    assert error["target"] == "phonenumber"
 
 
 @pytest.mark.parametrize("path", [
@@ -368,9 +373,15 @@ def test_owned_number_in_every_path_form(http: httpx.Client, owned: str, form: s
 
 def test_unowned_valid_number(http: httpx.Client) -> None:
     acs_error(http.get("/phoneNumbers/%2B14255550100", params=v(NEWEST)), 404, "NotFound")
-    acs_error(http.delete("/phoneNumbers/+14255550100", params=v(NEWEST)), 404, "NotFound")
+    released = acs_error(http.delete("/phoneNumbers/+14255550100", params=v(NEWEST)), 400, "InternalError")
+    assert released["innererror"] == {
+        "code": "BadRequest", "message": "Numbers: [+14255550100] do not belong to the Tenant:devresource."}
     acs_error(http.patch("/phoneNumbers/+14255550100/capabilities", params=v(NEWEST), json={"sms": "none"},
                          headers=MERGE_PATCH), 403, "InsufficientPermissions")
+    # the body is checked before the number: neither field is MissingInput, even for a number not owned
+    missing = acs_error(http.patch("/phoneNumbers/+14255550100/capabilities", params=v(NEWEST), json={},
+                                   headers=MERGE_PATCH), 400, "MissingInput")
+    assert missing["target"] == "phonenumbercapabilitiesrequest"
 
 
 @pytest.mark.parametrize("body", [{}, {"calling": None, "sms": None}, {"calling": "loud"}, {"sms": 1}, []], ids=repr)

@@ -67,8 +67,9 @@ def test_formats_only_unless_details_are_asked_for(http: httpx.Client) -> None:
                  {"phoneNumbers": ["+442071234567"], "options": {}}):
         response = ask(http, body)
         assert response.status_code == 200, response.text
-        assert response.json() == {"values": [{
+        assert response.json() == {"values": [{  # the rest present, null: as recorded (Java, 2024-03-01)
             "phoneNumber": "+442071234567", "nationalFormat": "020 7123 4567", "internationalFormat": "+44 20 7123 4567",
+            "isoCountryCode": None, "numberType": None, "operatorDetails": None,
         }]}
 
 
@@ -76,13 +77,24 @@ def test_details_when_asked(http: httpx.Client) -> None:
     body = {"phoneNumbers": ["+447400123456"], "options": {"includeAdditionalOperatorDetails": True}}
     assert ask(http, body).json() == {"values": [{
         "phoneNumber": "+447400123456", "nationalFormat": "07400 123456", "internationalFormat": "+44 7400 123456",
-        "isoCountryCode": "GB", "numberType": "mobile", "operatorDetails": {"name": "Three"},
+        "isoCountryCode": "GB", "numberType": "mobile",
+        "operatorDetails": {"name": "Three", "mobileNetworkCode": None, "mobileCountryCode": None},
     }]}
     toll_free = ask(http, {"phoneNumbers": ["+18005551234"], "options": {"includeAdditionalOperatorDetails": True}})
     assert toll_free.json()["values"][0] == {
         "phoneNumber": "+18005551234", "nationalFormat": "(800) 555-1234", "internationalFormat": "+1 800-555-1234",
-        "isoCountryCode": "US", "numberType": "other",  # no operator on record: no operatorDetails
+        "isoCountryCode": "US", "numberType": "other", "operatorDetails": None,  # no operator on record
     }
+
+
+def test_the_2023_previews_answer_number_type_and_operator_only(http: httpx.Client) -> None:
+    """.NET SearchOperatorInformation.json (2023-05-01-preview): no formats, no country, details always."""
+    for version in ("2023-05-01-preview", "2023-10-01-preview"):
+        response = ask(http, {"phoneNumbers": ["+447400123456"]}, version)
+        assert response.json() == {"values": [{
+            "phoneNumber": "+447400123456", "numberType": "mobile",
+            "operatorDetails": {"name": "Three", "mobileNetworkCode": None, "mobileCountryCode": None},
+        }]}
 
 
 def test_more_than_one_number_is_refused_as_recorded(http: httpx.Client) -> None:

@@ -25,6 +25,7 @@ from tests.support.sdk import (
     release_quietly,
     sync_client,
 )
+from tests.conftest import OTHER_RESOURCE
 from tests.support.server import ServerProcess
 
 pytestmark = pytest.mark.parametrize("api_version", API_VERSIONS)
@@ -74,13 +75,21 @@ def check_unknown_number(error: HttpResponseError, number: str = UNKNOWN_NUMBER)
     check_error(error, 404, "NotFound", f"Input phoneNumber {number} cannot be found.", target="phonenumber")
 
 
-def check_invalid_number(error: HttpResponseError) -> None:  # py_error_update_caps_invalid_number.json
+def check_invalid_number(error: HttpResponseError) -> None:
+    """A number that does not parse is one not owned: the 2025 recording (JS, 2025-06-01) replaced the
+    400 InternalError of py_error_update_caps_invalid_number.json (2024) with this 403."""
+    check_not_owned(error)
+
+
+def check_release_not_owned(error: HttpResponseError, number: str, tenant: str) -> None:
+    """.NET ReleaseUnauthorizedNumber.json: a 400, not a 404 (so not ResourceNotFoundError)."""
+    assert not isinstance(error, ResourceNotFoundError)
     check_error(
         error,
         400,
         "InternalError",
         "The server encountered an internal error.",
-        inner={"code": "BadRequest", "message": "Invalid telephone number 'invalid_phone_number'"},
+        inner={"code": "BadRequest", "message": f"Numbers: [{number}] do not belong to the Tenant:{tenant}."},
     )
 
 
@@ -180,9 +189,9 @@ def test_other_resource_cannot_touch_purchased_number(
             other.get_purchased_phone_number(dev_number)
         check_unknown_number(caught.value, dev_number)
 
-        with pytest.raises(ResourceNotFoundError) as caught:
+        with pytest.raises(HttpResponseError) as caught:
             other.begin_release_phone_number(dev_number, polling_interval=0)
-        check_unknown_number(caught.value, dev_number)
+        check_release_not_owned(caught.value, dev_number, OTHER_RESOURCE)
 
         with pytest.raises(HttpResponseError) as caught:
             other.begin_update_phone_number_capabilities(dev_number, sms="none", calling="outbound", polling_interval=0)
@@ -205,9 +214,9 @@ async def test_other_resource_cannot_touch_purchased_number_async(
             await other.get_purchased_phone_number(dev_number)
         check_unknown_number(caught.value, dev_number)
 
-        with pytest.raises(ResourceNotFoundError) as caught:
+        with pytest.raises(HttpResponseError) as caught:
             await other.begin_release_phone_number(dev_number, polling_interval=0)
-        check_unknown_number(caught.value, dev_number)
+        check_release_not_owned(caught.value, dev_number, OTHER_RESOURCE)
 
         with pytest.raises(HttpResponseError) as caught:
             await other.begin_update_phone_number_capabilities(

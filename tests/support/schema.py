@@ -95,8 +95,12 @@ def _closed(node: Any) -> Any:
 
 
 def _make_nullable(doc: dict[str, Any], nullable: Mapping[str, Iterable[str]]) -> None:
-    """Let `definitions[name].properties[prop]` also be JSON null (Swagger 2.0 cannot say so)."""
+    """Let `definitions[name].properties[prop]` also be JSON null (Swagger 2.0 cannot say so).
+
+    A definition the version does not have (reservations before 2024-04-30-preview) is skipped."""
     for name, props in nullable.items():
+        if name not in doc["definitions"]:
+            continue
         definition = doc["definitions"][name]
         for prop in props:
             schema = definition["properties"][prop]

@@ -18,7 +18,7 @@ from starlette.types import Receive, Scope, Send
 
 from numberpool.api import parse
 from numberpool.api.auth import Authenticator
-from numberpool.api.versions import SUPPORTED, ApiVersion, negotiate
+from numberpool.api.versions import ACCEPTED, ApiVersion, negotiate
 from numberpool.core.context import Context
 from numberpool.core.errors import AcsError
 
@@ -26,7 +26,7 @@ log = logging.getLogger("numberpool.api")
 
 MAX_BODY_BYTES = 1024 * 1024
 _JSON_TYPES = ("application/json", "application/merge-patch+json")
-_SUPPORTED_HEADER = (b"api-supported-versions", ", ".join(SUPPORTED).encode("latin-1"))
+_SUPPORTED_HEADER = (b"api-supported-versions", ", ".join(ACCEPTED).encode("latin-1"))
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -78,9 +78,13 @@ class Call:
         return f"{location}?api-version={self.version.value}"
 
     def page(self, items: list[Any], key: str, *, size_param: str = "maxPageSize", has_more: bool | None = None,
-             skip: int = 0, size: int = 100) -> Response:
-        """A page of `items` with a relative `nextLink` when more follow."""
+             skip: int = 0, size: int = 100, null_next_link: bool = False) -> Response:
+        """A page of `items` with a relative `nextLink` when more follow (`null` on the last page
+        when `null_next_link`: the service's catalog and reservations lists do that, its list of
+        purchased numbers does not)."""
         body: dict[str, Any] = {key: items}
+        if null_next_link:
+            body["nextLink"] = None
         if has_more:
             params = [(k, v) for k, v in self.query.multi_items() if k not in ("skip", size_param, "api-version")]
             params += [("skip", str(skip + size)), (size_param, str(size)), ("api-version", self.version.value)]
@@ -88,9 +92,11 @@ class Call:
         return json_response(body)
 
     def paged(self, items: list[Any], key: str) -> Response:
+        """A catalog list: its last page carries `"nextLink": null`, as the service's do (recorded 2024-01)."""
         skip = parse.query_int(self.query, "skip", 0)
         size = parse.query_int(self.query, "maxPageSize", 100, minimum=1, maximum=parse.MAX_PAGE_SIZE)
-        return self.page(items[skip : skip + size], key, skip=skip, size=size, has_more=skip + size < len(items))
+        return self.page(items[skip : skip + size], key, skip=skip, size=size, has_more=skip + size < len(items),
+                         null_next_link=True)
 
 
 Handler = Callable[[Call], Awaitable[Response]]
@@ -145,7 +151,8 @@ class Api:
         path_and_query = raw_path.decode("latin-1") + ("?" + query_string.decode("latin-1") if query_string else "")
         resource = self.authenticator.authenticate(scope["method"], path_and_query, headers, body, time.time())
         query = query_params(query_string)
-        version = negotiate(query.get("api-version"), skip_check=self.skip_api_version_check)
+        version = negotiate(query.get("api-version"), skip_check=self.skip_api_version_check,
+                            request_uri=str(request.url))
         if requires is not None:
             version.require(requires, request.url.path)
         if body:

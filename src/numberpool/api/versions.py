@@ -24,15 +24,22 @@ Decisions where the specs are silent:
 * Not served: 2021-10-25-preview1, 2022-03-31, 2022-07-31-preview3, 2022-11-30 and
   2022-12-02-preview2, whose spec folders also exist; no release of the Python SDK
   (1.4.0 lists seven versions, all served) targets them.
-* An unknown api-version is a 400 naming the supported ones; with
-  `--skip-api-version-check` it is served with the newest shapes.
+* Versions the service accepts but no OpenAPI file describes (`ALIASES`: seen in the
+  service's `api-supported-versions` headers and sent by SDK builds, e.g. JS 1.3.0-beta.3
+  sends `2024-05-01-preview`) are served with the shapes of the nearest published version.
+* An unknown api-version is the service's recorded 400 `InvalidApiVersion` (the error
+  catalogue's `invalid_api_version`); with `--skip-api-version-check` it is served with the
+  newest shapes.
+* The do-not-resell refusal follows the version's field: "consent" wording (target
+  `isconsentprovided`) where the field is `consentToNotResellNumbers`, else the
+  agreement wording (recordings of 2024-01 at 2023-10-01-preview and 2025-06 at 2025-06-01).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from numberpool.core.errors import AcsError, not_found
+from numberpool.core.errors import ResellRefusal, invalid_api_version, missing_api_version, not_found
 from numberpool.core.model import NumberType
 
 AGREE = "agreeToNotResell"
@@ -61,6 +68,11 @@ class Features:
     reservations: bool = False
     """Browse and reservations (and the reservationPurchase operation type)."""
 
+    @property
+    def resell_refusal(self) -> ResellRefusal:
+        """Which wording refuses a purchase that lacks the do-not-resell agreement."""
+        return "consent" if self.consent_field == CONSENT else "agreement"
+
 
 _FIRST = Features(catalog=False, search_errors=False)
 _CATALOG = Features()
@@ -86,14 +98,31 @@ FEATURES: dict[str, Features] = {
 SUPPORTED = tuple(FEATURES)
 NEWEST = SUPPORTED[-1]
 
+# Versions the service accepts that no published OpenAPI file describes -> the published
+# version whose shapes they are served with.
+ALIASES: dict[str, str] = {
+    "2023-10-01-preview2": "2023-10-01-preview",
+    "2024-05-01-preview": "2024-04-30-preview",
+    "2024-08-31-preview": "2024-04-30-preview",
+    "2025-04-01-preview": "2025-04-01",
+    "2025-04-15-preview": "2025-04-01",
+}
+ACCEPTED = tuple(sorted((*SUPPORTED, *ALIASES)))
+
 
 @dataclass(frozen=True)
 class ApiVersion:
     value: str
+    """The version as the client asked for it (echoed in locations)."""
+
+    @property
+    def shape(self) -> str:
+        """The published version whose shapes this one is served with."""
+        return ALIASES.get(self.value, self.value)
 
     @property
     def features(self) -> Features:
-        return FEATURES[self.value]
+        return FEATURES[self.shape]
 
     @property
     def number_types(self) -> tuple[NumberType, ...]:
@@ -111,21 +140,11 @@ class ApiVersion:
         )
 
 
-def negotiate(raw: str | None, *, skip_check: bool = False) -> ApiVersion:
+def negotiate(raw: str | None, *, skip_check: bool = False, request_uri: str = "") -> ApiVersion:
     if not raw:
-        raise AcsError(
-            "MissingApiVersionParameter",
-            "The api-version query parameter (?api-version=) is required for all requests.",
-            status=400,
-            target="api-version",
-        )
-    if raw in FEATURES:
+        raise missing_api_version()
+    if raw in FEATURES or raw in ALIASES:
         return ApiVersion(raw)
     if skip_check:
         return ApiVersion(NEWEST)
-    raise AcsError(
-        "UnsupportedApiVersion",
-        f"The api-version '{raw}' is not supported. Supported versions: {', '.join(SUPPORTED)}.",
-        status=400,
-        target="api-version",
-    )
+    raise invalid_api_version(request_uri, raw)

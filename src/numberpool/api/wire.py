@@ -31,6 +31,10 @@ _SEARCH_ERROR_CODES = {"OutOfStock": 1000, "ReservationExpired": 1002}
 OPERATOR_ID = "numberpool"
 OPERATOR_NAME = "numberpool"
 
+# What the service reports as an operation's lastActionDateTime, in every recording from
+# 2024-01 to 2025-06 and at every status: .NET's DateTimeOffset.MinValue.
+NEVER = "0001-01-01T00:00:00+00:00"
+
 
 def timestamp(moment: datetime) -> str:
     return moment.isoformat()
@@ -115,7 +119,7 @@ def operation(op: Operation, now: datetime, version: ApiVersion) -> dict[str, An
         "resourceLocation": with_version(op.resource_location, version) if op.resource_location else None,
         "createdDateTime": timestamp(op.created_at),
         "id": op.id,
-        "lastActionDateTime": timestamp(op.last_action_at(now)),
+        "lastActionDateTime": NEVER,
     }
     if status is OperationStatus.FAILED and op.error_code:
         body["error"] = {"code": op.error_code, "message": op.error_message or op.error_code}
@@ -123,20 +127,27 @@ def operation(op: Operation, now: datetime, version: ApiVersion) -> dict[str, An
 
 
 def operator_information(info: OperatorInformation, version: ApiVersion, include_details: bool) -> dict[str, Any]:
-    """One entry of `values`: formats always; type, country and operator when asked for
-    ("basic" versions predate the formats and the option, and always carry the rest)."""
-    body: dict[str, Any] = {"phoneNumber": info.phone_number}
+    """One entry of `values`, keyed as the recordings show it.
+
+    "formats" versions (2024-03-01 on; recorded 2024-02, 2024-03, 2025-06): every key always,
+    type, country and operator null unless asked for. "basic" versions (the 2023 previews;
+    recorded 2023-05 at 2023-05-01-preview): number, type and operator only, always. The operator's
+    mobile network and country codes are not known here: null, as the service sent them for
+    numbers it had none for.
+    """
+    operator = None
+    if info.operator_name:
+        operator = {"name": info.operator_name, "mobileNetworkCode": None, "mobileCountryCode": None}
     if version.features.operator_information == "basic":
-        include_details = True
-    else:
-        body["nationalFormat"] = info.national_format
-        body["internationalFormat"] = info.international_format
-    if include_details:
-        body["isoCountryCode"] = info.iso_country_code
-        body["numberType"] = info.number_type
-        if info.operator_name:
-            body["operatorDetails"] = {"name": info.operator_name}
-    return body
+        return {"phoneNumber": info.phone_number, "numberType": info.number_type, "operatorDetails": operator}
+    return {
+        "phoneNumber": info.phone_number,
+        "nationalFormat": info.national_format,
+        "internationalFormat": info.international_format,
+        "isoCountryCode": info.iso_country_code if include_details else None,
+        "numberType": info.number_type if include_details else None,
+        "operatorDetails": operator if include_details else None,
+    }
 
 
 # How a reservation's status shows on each of its numbers.
@@ -159,8 +170,10 @@ def available_number(n: AvailableNumber, status: str, version: ApiVersion) -> di
         "cost": cost(n.cost),
         "status": status,
     }
-    if version.features.agreement_flag:
-        body["isAgreementToNotResellRequired"] = n.agreement_required
+    if version.features.agreement_flag and n.agreement_required:
+        # Only when true: browsed and reserved US numbers carried `false` in April 2025 and no key
+        # at all in June 2025 (py test_purchase_reservation / test_browse_available_numbers).
+        body["isAgreementToNotResellRequired"] = True
     return body
 
 

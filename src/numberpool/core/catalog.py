@@ -95,4 +95,6 @@ async def area_codes(
         and (locality is None or (loc.name or "").casefold() == locality.casefold())
         and _division_matches(loc, division)
     }
+    if not codes and (locality is not None or division is not None):
+        raise errors.no_area_codes()
     return sorted(codes)

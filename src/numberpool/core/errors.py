@@ -1,12 +1,19 @@
-"""Errors a client can cause, carried to the wire in the ACS error shape.
+"""The error catalogue: every error a client can cause, in the ACS error shape.
 
-Each error knows its HTTP status and the `{"error": {...}}` body that the real
-service sends for the same situation (see the recordings in the reference set).
+This module is the one place that says which status, code, target and message the
+service answers with. Where the real service was recorded (the SDK teams' session
+recordings, mined into `tests/data/fidelity.toml`), the entry gives the recorded
+answer, with the request's values where the service puts them; targets are lower-case
+as the service writes them. Entries without a recording keep numberpool's own wording
+and say "Not recorded". Where the answer differs between api-versions,
+the versions feature table (`api/versions.py`) picks the form and passes it here.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
+
+INTERNAL_ERROR_MESSAGE = "The server encountered an internal error."
 
 
 class AcsError(Exception):
@@ -22,6 +29,7 @@ class AcsError(Exception):
         status: int | None = None,
         target: str | None = None,
         inner: tuple[str, str] | None = None,
+        null_inner_error: bool = False,
     ) -> None:
         super().__init__(message)
         self.code = code
@@ -30,6 +38,8 @@ class AcsError(Exception):
             self.status = status
         self.target = target
         self.inner = inner
+        self.null_inner_error = null_inner_error
+        """ASP.NET's API-versioning errors carry `"innerError": null` (that spelling)."""
 
     def body(self) -> dict[str, Any]:
         error: dict[str, Any] = {"code": self.code, "message": self.message}
@@ -37,7 +47,12 @@ class AcsError(Exception):
             error["target"] = self.target
         if self.inner is not None:
             error["innererror"] = {"code": self.inner[0], "message": self.inner[1]}
+        elif self.null_inner_error:
+            error["innerError"] = None
         return {"error": error}
+
+
+# --- generic shapes -------------------------------------------------------------------
 
 
 def bad_request(message: str, target: str | None = None) -> AcsError:
@@ -50,24 +65,79 @@ def invalid_input(message: str, target: str | None = None) -> AcsError:
 
 def internal_bad_request(message: str) -> AcsError:
     """The service's way of rejecting some requests: InternalError wrapping BadRequest, status 400."""
-    return AcsError(
-        "InternalError",
-        "The server encountered an internal error.",
-        status=400,
-        inner=("BadRequest", message),
-    )
+    return AcsError("InternalError", INTERNAL_ERROR_MESSAGE, status=400, inner=("BadRequest", message))
 
 
 def not_found(message: str, target: str | None = None, code: str = "NotFound") -> AcsError:
     return AcsError(code, message, status=404, target=target)
 
 
-def unknown_country(target: str = "countrycode") -> AcsError:
-    return invalid_input("Unable to parse country code.", target=target)
+# --- api-version ----------------------------------------------------------------------
+
+
+def invalid_api_version(request_uri: str, version: str) -> AcsError:
+    """The service's form (ASP.NET API versioning, as issue 16 reports it): no target, `innerError: null`."""
+    return AcsError(
+        "InvalidApiVersion",
+        f"The HTTP resource that matches the request URI '{request_uri}' does not support the API version '{version}'.",
+        status=400,
+        null_inner_error=True,
+    )
+
+
+def missing_api_version() -> AcsError:
+    """Not recorded: numberpool's wording."""
+    return AcsError(
+        "MissingApiVersionParameter",
+        "The api-version query parameter (?api-version=) is required for all requests.",
+        status=400,
+        target="api-version",
+    )
+
+
+# --- catalog --------------------------------------------------------------------------
+
+
+def unknown_country() -> AcsError:
+    return invalid_input("Unable to parse country code.", target="countrycode")
+
+
+def no_area_codes() -> AcsError:
+    """Area codes asked for a locality or division that matches nothing (recorded 2025-06-18)."""
+    return not_found("No area codes were found for the given parameters")
+
+
+# --- search and purchase --------------------------------------------------------------
+
+
+def no_matching_plan() -> AcsError:
+    return internal_bad_request("We are unable to find phone plans to match your requested capabilities.")
+
+
+def search_not_found(search_id: str) -> AcsError:
+    """An unknown search id, for GET searchResults and for purchase alike."""
+    return not_found(f"Input searchId {search_id} cannot be found.", target="searchid")
+
+
+ResellRefusal = Literal["consent", "agreement"]
+
+
+def do_not_resell_refused(form: ResellRefusal) -> AcsError:
+    """A purchase in a do-not-resell country without the agreement; the wording changed with the field's name."""
+    if form == "consent":  # consentToNotResellNumbers (2023-10-01-preview .. 2024-05-01-preview)
+        return bad_request("Consent not provided to not resell the phone numbers", target="isconsentprovided")
+    return bad_request("Do not resell agreement was not provided and it is required for this purchase.")
+
+
+# --- purchased numbers ----------------------------------------------------------------
 
 
 def invalid_phone_number(raw: str) -> AcsError:
     return internal_bad_request(f"Invalid telephone number '{raw}'")
+
+
+def number_not_found(e164: str) -> AcsError:
+    return not_found(f"Input phoneNumber {e164} cannot be found.", target="phonenumber")
 
 
 def not_owned() -> AcsError:
@@ -79,9 +149,42 @@ def not_owned() -> AcsError:
     )
 
 
-def number_not_found(e164: str) -> AcsError:
-    return not_found(f"Input phoneNumber {e164} cannot be found.", target="phonenumber")
+def release_not_owned(e164: str, tenant: str) -> AcsError:
+    """Releasing a number the resource does not own: a 400, naming the tenant (recorded 2023-05-25)."""
+    return internal_bad_request(f"Numbers: [{e164}] do not belong to the Tenant:{tenant}.")
 
 
-def no_matching_plan() -> AcsError:
-    return internal_bad_request("We are unable to find phone plans to match your requested capabilities.")
+def capabilities_missing() -> AcsError:
+    """A capabilities update naming neither calling nor sms; checked before the number (recorded 2023-05-25)."""
+    return AcsError(
+        "MissingInput",
+        "At least one of Sms or Calling must exist.",
+        status=400,
+        target="phonenumbercapabilitiesrequest",
+    )
+
+
+# --- operator information -------------------------------------------------------------
+
+TOO_MANY_OPERATOR_NUMBERS_MESSAGE = "Can only accept one phoneNumber"
+
+
+def too_many_operator_numbers() -> AcsError:
+    return AcsError("BadRequest", TOO_MANY_OPERATOR_NUMBERS_MESSAGE, status=400)
+
+
+# --- reservations ---------------------------------------------------------------------
+
+RESERVATION_NOT_FOUND_MESSAGE = "The reservation was not found and the operation could not be completed."
+
+
+def reservation_not_found() -> AcsError:
+    return not_found(RESERVATION_NOT_FOUND_MESSAGE, code="ReservationNotFound")
+
+
+# --- operations -----------------------------------------------------------------------
+
+
+def operation_not_found(operation_id: str) -> AcsError:
+    """Not recorded: numberpool's wording."""
+    return not_found(f"Operation {operation_id} cannot be found.", target="operationId")

@@ -7,8 +7,7 @@ from numberpool.core.context import Context, is_operation_id
 from numberpool.core.model import Operation, OperationType
 
 
-def _missing(operation_id: str) -> errors.AcsError:
-    return errors.not_found(f"Operation {operation_id} cannot be found.", target="operationId")
+_missing = errors.operation_not_found
 
 
 async def get_operation(ctx: Context, resource: str, operation_id: str) -> Operation:

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from numberpool.core.errors import AcsError, bad_request
+from numberpool.core import errors
+from numberpool.core.errors import bad_request
 from numberpool.numbering.operator import ServiceType, facts
 
-TOO_MANY_MESSAGE = "Can only accept one phoneNumber"
+TOO_MANY_MESSAGE = errors.TOO_MANY_OPERATOR_NUMBERS_MESSAGE
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ def search(phone_numbers: list[str]) -> list[OperatorInformation]:
     if not phone_numbers:
         raise bad_request("'phoneNumbers' must contain one phone number.", target="phoneNumbers")
     if len(phone_numbers) > 1:
-        raise AcsError("BadRequest", TOO_MANY_MESSAGE, status=400)
+        raise errors.too_many_operator_numbers()
     raw = phone_numbers[0]
     found = facts(raw)
     if found is None:

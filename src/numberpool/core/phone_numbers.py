@@ -72,7 +72,7 @@ async def release_number(ctx: Context, resource: str, raw: str) -> Operation:
     async with ctx.store.transaction() as tx:
         number = await tx.get_number(e164)
         if not _is_owned(number, resource):
-            raise errors.number_not_found(e164)
+            raise errors.release_not_owned(e164, resource)
         await tx.release_number(e164)
         operation = ctx.new_operation(resource, OperationType.RELEASE, f"release_{new_id()}")
         await tx.insert_operation(operation)
@@ -82,8 +82,14 @@ async def release_number(ctx: Context, resource: str, raw: str) -> Operation:
 async def update_capabilities(
     ctx: Context, resource: str, raw: str, calling: Direction | None, sms: Direction | None
 ) -> Operation:
-    """Merge the given capabilities into the number's; the result must be one an offering sells."""
-    e164 = _parse(raw)
+    """Merge the given capabilities into the number's; the result must be one an offering sells.
+
+    A number that does not parse is one the resource does not own: the service answered an
+    invalid number with 400 until 2024 and with 403 since (recordings of 2023-07 and 2025-06).
+    """
+    e164 = normalize(raw)
+    if e164 is None:
+        raise errors.not_owned()
     async with ctx.store.transaction() as tx:
         number = await tx.get_number(e164)
         if not _is_owned(number, resource):

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from numberpool.core import errors
 from numberpool.core.context import Context, is_id
-from numberpool.core.search import search_not_found
 from numberpool.core.model import Operation, OperationStatus, OperationType
 
-DO_NOT_RESELL_MESSAGE = "Do not resell agreement was not provided and it is required for this purchase."
 EXPIRED_MESSAGE = "The search has expired and its phone numbers are no longer held; search again."
 
 
@@ -15,22 +13,23 @@ def purchase_operation_id(search_id: str) -> str:
     return f"purchase_{search_id}"
 
 
-async def purchase_search(ctx: Context, resource: str, search_id: str, agree_to_not_resell: bool) -> Operation:
+async def purchase_search(ctx: Context, resource: str, search_id: str, agree_to_not_resell: bool,
+                          refusal: errors.ResellRefusal = "agreement") -> Operation:
     """Buy every number the search holds, once; a repeated purchase answers with the first operation."""
     if not is_id(search_id):
-        raise search_not_found(search_id)
+        raise errors.search_not_found(search_id)
     operation_id = purchase_operation_id(search_id)
     async with ctx.store.transaction() as tx:
         search = await tx.get_search(search_id)
         if search is None or search.resource != resource or search.status == "cancelled":
-            raise search_not_found(search_id)
+            raise errors.search_not_found(search_id)
         earlier = await tx.get_operation(operation_id)
         if earlier is not None:
             return earlier
         if not search.phone_numbers:
             raise errors.bad_request("The search found no phone numbers to purchase.", target="searchId")
         if search.agreement_required and not agree_to_not_resell:
-            raise errors.bad_request(DO_NOT_RESELL_MESSAGE)
+            raise errors.do_not_resell_refused(refusal)
         now = ctx.clock.epoch()
         if search.status == "expired" or search.expires_at.timestamp() <= now:
             await tx.release_holds(search_id)

@@ -31,7 +31,6 @@ from numberpool.core.model import (
     Reservation,
     ReservationStatus,
 )
-from numberpool.core.purchase import DO_NOT_RESELL_MESSAGE
 from numberpool.numbering.e164 import is_toll_free, normalize, region_of
 from numberpool.store.base import Transaction
 
@@ -42,7 +41,7 @@ MAX_RESERVATION_HOURS = 2
 MAX_CHANGES = 1000
 """Phone numbers one request may add or remove."""
 
-NOT_FOUND_MESSAGE = "The reservation was not found and the operation could not be completed."
+NOT_FOUND_MESSAGE = errors.RESERVATION_NOT_FOUND_MESSAGE
 FAILED_TO_RESERVE = "FailedToReserveNumber"
 FAILED_TO_RESERVE_MESSAGE = "Failed to add the number to the reservation."
 NOTHING_TO_PURCHASE_MESSAGE = "The reservation has no phone numbers to purchase."
@@ -96,8 +95,7 @@ def purchase_operation_id(reservation_id: str) -> str:
     return f"reservationPurchase_{reservation_id}"
 
 
-def reservation_not_found() -> errors.AcsError:
-    return errors.not_found(NOT_FOUND_MESSAGE, code="ReservationNotFound")
+reservation_not_found = errors.reservation_not_found
 
 
 def not_active(status: ReservationStatus) -> errors.AcsError:
@@ -298,7 +296,8 @@ async def delete_reservation(ctx: Context, resource: str, raw_id: str) -> None:
         raise refused
 
 
-async def purchase_reservation(ctx: Context, resource: str, raw_id: str, agree_to_not_resell: bool) -> Operation:
+async def purchase_reservation(ctx: Context, resource: str, raw_id: str, agree_to_not_resell: bool,
+                               refusal: errors.ResellRefusal = "agreement") -> Operation:
     """Buy every number of an active reservation, once; a repeated purchase answers with the first operation."""
     reservation_id = canonical_id(raw_id)
     if reservation_id is None:
@@ -315,7 +314,7 @@ async def purchase_reservation(ctx: Context, resource: str, raw_id: str, agree_t
             if not reservation.phone_numbers:
                 raise errors.bad_request(NOTHING_TO_PURCHASE_MESSAGE)
             if any(n.agreement_required for n in reservation.phone_numbers) and not agree_to_not_resell:
-                raise errors.bad_request(DO_NOT_RESELL_MESSAGE)
+                raise errors.do_not_resell_refused(refusal)
             bought = await tx.purchase_reserved(reservation_id, resource, now.timestamp())
             operation = ctx.new_operation(
                 resource,

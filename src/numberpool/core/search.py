@@ -106,8 +106,7 @@ async def start_search(ctx: Context, resource: str, country: str, request: Searc
     return held
 
 
-def search_not_found(search_id: str) -> errors.AcsError:
-    return errors.not_found(f"Search {search_id} cannot be found.", target="searchId")
+search_not_found = errors.search_not_found
 
 
 async def get_search(ctx: Context, resource: str, search_id: str) -> Search:

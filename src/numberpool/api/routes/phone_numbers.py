@@ -8,7 +8,7 @@ from starlette.routing import Route
 from numberpool.api import parse, wire
 from numberpool.api.call import Api, Call, accepted, json_response
 from numberpool.core import phone_numbers
-from numberpool.core.errors import bad_request, number_not_found
+from numberpool.core.errors import capabilities_missing, number_not_found
 from numberpool.core.model import Direction
 
 
@@ -50,8 +50,8 @@ async def update_capabilities(call: Call) -> Response:
     body = call.json()
     calling = body.get("calling")
     sms = body.get("sms")
-    if calling is None and sms is None:
-        raise bad_request("At least one of 'calling' and 'sms' is required.")
+    if calling is None and sms is None:  # checked before the number, as the service does
+        raise capabilities_missing()
     operation = await phone_numbers.update_capabilities(
         call.ctx,
         call.resource,

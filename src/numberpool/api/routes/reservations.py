@@ -81,6 +81,7 @@ async def list_reservations(call: Call) -> Response:
         has_more=len(found) > size,
         skip=skip,
         size=size,
+        null_next_link=True,
     )
 
 
@@ -93,7 +94,9 @@ async def purchase_reservation(call: Call) -> Response:
     body = call.json() if call.body.strip() else {}  # the request body is optional
     field = call.version.features.consent_field
     agreed = parse.boolean(body, *((field,) if field else (AGREE, CONSENT)))
-    operation = await reservations.purchase_reservation(call.ctx, call.resource, call.path("reservation_id"), agreed)
+    operation = await reservations.purchase_reservation(
+        call.ctx, call.resource, call.path("reservation_id"), agreed, call.version.features.resell_refusal
+    )
     reservation_id = operation.id.removeprefix("reservationPurchase_")
     return accepted(
         {

@@ -57,7 +57,9 @@ async def purchase_search(call: Call) -> Response:
         raise parse.bad_request("'searchId' must be a string.", target="searchId")
     field = call.version.features.consent_field
     agreed = parse.boolean(body, *((field,) if field else (AGREE, CONSENT)))
-    operation = await purchase.purchase_search(call.ctx, call.resource, search_id, agreed)
+    operation = await purchase.purchase_search(
+        call.ctx, call.resource, search_id, agreed, call.version.features.resell_refusal
+    )
     return accepted(
         {
             "Access-Control-Expose-Headers": "Operation-Location,operation-id,purchase-id",
