@@ -41,6 +41,7 @@ LIVE_GROUPS = ("sqlite", "postgres")
 OFFLINE = "offline"
 UNAVAILABLE = "unavailable"
 ENTRA_READY = importlib.util.find_spec("numberpool.tokens") is not None
+THEIR_TESTS = pytest.StashKey[tuple[Path | None, list[str], str]]()
 
 
 def _cache_dir(config: pytest.Config) -> Path:
@@ -52,19 +53,18 @@ def _cache_dir(config: pytest.Config) -> Path:
 
 def _test_ids(config: pytest.Config) -> tuple[Path | None, list[str], str]:
     """(their test folder, the items of this module, why not) — computed once per session."""
-    stash_key = "numberpool_sdk_team_ids"
-    if not hasattr(config, stash_key):
+    if THEIR_TESTS not in config.stash:
         try:
             tests = suite.fetch_tests(_cache_dir(config))
             collected = suite.collect(tests, _cache_dir(config))
         except suite.SuiteUnavailable as unavailable:
-            setattr(config, stash_key, (None, [UNAVAILABLE], str(unavailable)))
+            config.stash[THEIR_TESTS] = (None, [UNAVAILABLE], str(unavailable))
         else:
             live = set(suite.live_modules(tests))
             ids = [f"{group}::{test}" for group in LIVE_GROUPS for test in collected if test.split("::")[0] in live]
             ids += [f"{OFFLINE}::{test}" for test in collected if test.split("::")[0] not in live]
-            setattr(config, stash_key, (tests, ids, ""))
-    return getattr(config, stash_key)
+            config.stash[THEIR_TESTS] = (tests, ids, "")
+    return config.stash[THEIR_TESTS]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -228,3 +228,12 @@ def test_every_listed_test_exists(request: pytest.FixtureRequest, their_tests: P
     assert exceptions, "docs/fidelity.md has no list of the SDK team's tests that cannot apply"
     stale = [pattern for pattern in exceptions if not any(fnmatchcase(test, pattern) for test in ids)]
     assert not stale, f"docs/fidelity.md lists patterns that match none of their tests: {stale}"
+
+
+def test_the_stand_in_never_plays_back(their_tests: Path) -> None:
+    """Not live, their test errors out (there are no recordings) instead of passing on made-up answers."""
+    run = suite.PytestRun(their_tests, ["test_phone_number_administration_client.py"], {"AZURE_TEST_RUN_LIVE": "false"},
+                          "-k", "test_list_countries and not managed_identity").start().wait()
+    [(test, outcome)] = run.results.items()
+    assert test.endswith("::test_list_countries")
+    assert outcome["outcome"] == "error" and "no recordings to play back" in outcome["detail"], outcome

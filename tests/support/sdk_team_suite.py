@@ -118,7 +118,7 @@ class PytestRun:
         self._environment = {
             **os.environ,
             **env,
-            "PYTHONPATH": os.pathsep.join([str(STANDIN), str(tests)]),
+            "PYTHONPATH": os.pathsep.join([str(STANDIN), str(tests), *filter(None, [os.environ.get("PYTHONPATH")])]),
             "PYTHONDONTWRITEBYTECODE": "1",  # leave the unpacked sdist as pip gave it
             "NUMBERPOOL_SDK_SUITE_RESULTS": str(self._results),
         }
