@@ -20,6 +20,8 @@ serve: $(STAMP)
 
 # The JavaScript SDK test installs its own pinned packages (`npm ci` in tests/js, once per lock);
 # it needs Node.js 20+ and npm, and fails without them when CI is set.
+# The SDK team's own Python tests (tests/test_sdk_team_suite.py) come from the azure-communication-phonenumbers
+# sdist, fetched from PyPI with pip once (cached in .pytest_cache); without PyPI they skip, and fail when CI is set.
 test: $(STAMP) tools
 	$(PY) -m pytest
 

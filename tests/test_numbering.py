@@ -10,7 +10,7 @@ from phonenumbers import PhoneNumberType, geocoder
 
 from numberpool.core.demo_catalog import COUNTRIES, OFFERINGS
 from numberpool.core.model import NumberType
-from numberpool.numbering.demo import demo_blocks
+from numberpool.numbering.demo import RANGES, demo_blocks
 from numberpool.numbering.e164 import normalize
 
 EXPECTED = {
@@ -47,7 +47,9 @@ def test_localities_are_what_the_geocoder_says(blocks):
         if block.number_type is NumberType.TOLL_FREE:
             assert block.locality is None
             continue
-        if block.number_type is NumberType.MOBILE and block.locality is None:  # the geocoder names only the country
+        listed = {(r.country, r.number_type, r.area_code): r.locality for r in RANGES}
+        if block.number_type is NumberType.MOBILE and block.locality == listed[(block.country, block.number_type, block.area_code)]:
+            # the geocoder names only the country; the block is where the real service lists it (or nowhere)
             for e164 in block.numbers[:5]:
                 number = phonenumbers.parse(e164)
                 assert geocoder.description_for_number(number, "en") == geocoder.country_name_for_number(number, "en")
@@ -61,7 +63,7 @@ def test_localities_are_what_the_geocoder_says(blocks):
 def test_the_well_known_places_are_there(blocks):
     places = {(b.country, b.area_code, b.locality, b.division_abbr) for b in blocks}
     for place in [("US", "425", "Redmond", "WA"), ("US", "206", "Seattle", "WA"), ("US", "212", "New York", "NY"),
-                  ("US", "415", "San Francisco", "CA"), ("GB", "20", "London", None)]:
+                  ("US", "415", "San Francisco", "CA"), ("GB", "20", "London", None), ("IE", "83", "Dublin", None)]:
         assert place in places
     toll_free = {b.area_code for b in blocks if b.country == "US" and b.number_type is NumberType.TOLL_FREE}
     assert toll_free == {"800", "833", "844", "855", "866", "877", "888"}

@@ -35,6 +35,8 @@ class Range:
     first: int = 0
     per_exchange: int = 0
     """North American ranges: take this many numbers from an exchange, then jump to another."""
+    locality: str | None = None
+    """Mobile ranges: the locality the real service lists them under (the geocoder knows none for a mobile)."""
 
 
 @dataclass(frozen=True)
@@ -76,8 +78,10 @@ RANGES: tuple[Range, ...] = (
     Range("IE", GEO, "1", "1", 7, first=4_000_000),
     Range("IE", GEO, "21", "21", 7, first=4_000_000),
     Range("IE", TF, "1800", "1800", 6, first=200_000),
-    # Mobile ranges (2025-06-01's `mobile` type): the operators' blocks, no locality.
-    *(Range("IE", MOBILE, ac, ac, 7, first=3_000_000) for ac in ("83", "85", "86", "87", "89")),
+    # Mobile ranges (2025-06-01's `mobile` type): the operators' blocks. The real service lists
+    # Ireland's mobile numbers under the locality Dublin, with no administrative division (recorded
+    # by the Python SDK's test_list_mobile_area_codes, 2025-06-01); Great Britain's are not recorded.
+    *(Range("IE", MOBILE, ac, ac, 7, first=3_000_000, locality="Dublin") for ac in ("83", "85", "86", "87", "89")),
     *(Range("GB", MOBILE, ac, ac, 6, first=100_000) for ac in ("7400", "7500", "7700")),
 )
 
@@ -122,7 +126,7 @@ def draw(spec: Range, count: int) -> list[Block]:
             continue
         place: tuple[str | None, str | None, str | None] | None = (None, None, None)
         if spec.number_type is NumberType.MOBILE:
-            place = _locality(spec.country, number) or (None, None, None)
+            place = _locality(spec.country, number) or (spec.locality, None, None)
         elif spec.number_type is not NumberType.TOLL_FREE:
             place = _locality(spec.country, number)
             if place is None:
