@@ -80,7 +80,10 @@ class PostgresTesting:
                 # Each statement by a partial index: only numbers someone holds or owns are touched.
                 await db.execute(f"UPDATE numbers SET {FREE_NUMBER} WHERE holder IS NOT NULL")
                 await db.execute(f"UPDATE numbers SET {FREE_NUMBER} WHERE owner IS NOT NULL")
-                await db.execute("TRUNCATE reservation_numbers, reservations, searches, operations, fault_rules")
+                # DELETE, not TRUNCATE: these tables hold a test's few rows, and TRUNCATE's new files
+                # cost more than deleting them (measured: a reset took 250 ms with TRUNCATE).
+                for table in ("reservation_numbers", "reservations", "searches", "operations", "fault_rules"):
+                    await db.execute(f"DELETE FROM {table}")  # noqa: S608 (fixed names)
                 await db.execute("UPDATE service_clock SET offset_seconds = 0 WHERE id = 1")
                 await db.execute("UPDATE testing_state SET faults_version = faults_version + 1,"
                                  " generation = generation + 1 WHERE id = 1")
