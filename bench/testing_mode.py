@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
 from bench.load import wrk_available
-from bench.run import POSTGRES, measure_search, process
+from bench.run import POSTGRES, _wait_port, measure_search
 from numberpool.api.admin_auth import DEV_ADMIN_TOKEN
 from numberpool.core.resources import DEV_ACCESS_KEY
 from tests.support.hmac_auth import HmacAuth
@@ -68,6 +71,21 @@ def _drop(name: str | None) -> None:
             await connection.close()
 
     asyncio.run(drop())
+
+
+@contextmanager
+def process(command: list[str], port: int) -> Iterator[subprocess.Popen[str]]:
+    """A server process, waited for long enough to seed the demo inventory on a busy machine."""
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+    try:
+        _wait_port(port, timeout=600)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 def _serve(database: str, folder: Path, port: int, *flags: str) -> list[str]:
