@@ -158,6 +158,47 @@ def bench_search_ab(engine: str, seconds: float, repeats: int, connections: int)
     return figures
 
 
+def bench_hook_cost(calls: int = 200_000) -> float:
+    """Microseconds the fault hook adds to one ACS request when no rule is in place (in process):
+    `FaultHook.handle` around a handler that does nothing, minus the bare handler."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from numberpool.api.testing.faults_hook import FaultHook
+    from numberpool.core.faults import FaultBook
+    from numberpool.core.timeutil import SharedClock
+
+    class NoRules:
+        async def faults_version(self) -> int:
+            return 0
+
+        async def fault_rules(self) -> tuple[int, list[object]]:
+            return 0, []
+
+        async def clock_state(self) -> tuple[float, int]:
+            return 0.0, 0
+
+    async def nothing(call: object) -> None:
+        return None
+
+    async def run() -> float:
+        hook = FaultHook(FaultBook(NoRules()))  # type: ignore[arg-type]
+        endpoint = SimpleNamespace(handler=nothing, operation="SearchAvailablePhoneNumbers")
+        call = SimpleNamespace(ctx=SimpleNamespace(clock=SharedClock(NoRules())), resource="devresource",  # type: ignore[arg-type]
+                               request=SimpleNamespace(path_params={"country": "US"}), body=b"")
+        started = time.perf_counter()
+        for _ in range(calls):
+            await hook.handle(endpoint, call)  # type: ignore[arg-type]
+        hooked = time.perf_counter() - started
+        started = time.perf_counter()
+        for _ in range(calls):
+            await endpoint.handler(call)
+        bare = time.perf_counter() - started
+        return (hooked - bare) / calls * 1e6
+
+    return asyncio.run(run())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--engines", default="sqlite", help="comma-separated: sqlite,postgres")
@@ -167,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--no-search", action="store_true", help="time the reset only")
     args = parser.parse_args(argv)
+    print(f"fault check with no rules: {bench_hook_cost():.2f} us per request (in process)")
     for engine in args.engines.split(","):
         reset = bench_reset(engine, args.rounds)
         print(f"{engine}: reset on the default demo inventory after a test's worth of state: "

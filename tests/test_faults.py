@@ -352,3 +352,51 @@ def test_every_process_obeys_the_rules_and_hits_are_counted_once(
     b.reset()
     time.sleep(0.3)
     assert a.faults.list() == [] and ask(a) == 200
+
+
+# --- the per-process copy -----------------------------------------------------------------
+
+
+class _CountingStore:
+    """A rule store that counts how often it is asked."""
+
+    def __init__(self, rules: list[Any]) -> None:
+        self.rules = rules
+        self.calls: list[str] = []
+
+    async def faults_version(self) -> int:
+        self.calls.append("version")
+        return 1
+
+    async def fault_rules(self) -> tuple[int, list[Any]]:
+        self.calls.append("rules")
+        return 1, self.rules
+
+    async def claim_fault_hit(self, rule_id: str) -> int | None:
+        self.calls.append("claim")
+        return -1
+
+
+async def test_without_rules_a_request_asks_the_store_nothing_within_the_cache_time() -> None:
+    from numberpool.core.faults import FaultBook, Target
+
+    store = _CountingStore([])
+    book = FaultBook(store, max_age=60)  # type: ignore[arg-type]
+    for _ in range(1000):
+        assert await book.match(Target("GetOperation", "devresource")) is None
+    assert store.calls == ["version", "rules"]  # once, at the first request
+
+
+async def test_a_phone_number_glob_reads_the_numbers_only_when_asked() -> None:
+    from numberpool.core.faults import Effect, FaultBook, ListedRule, Rule, Target
+
+    rule = Rule(id="r", effect=Effect(disconnect=True), phone_number="+1425*")
+    book = FaultBook(_CountingStore([ListedRule(rule, 0, None)]), max_age=60)  # type: ignore[arg-type]
+    asked: list[int] = []
+
+    def numbers(found: tuple[str, ...]) -> Any:
+        return lambda: asked.append(1) or found
+
+    assert await book.match(Target("GetByNumber", "r", phone_numbers=numbers(("+14255550100",)))) == rule
+    assert await book.match(Target("GetByNumber", "r", phone_numbers=numbers(("+12065550100",)))) is None
+    assert len(asked) == 2

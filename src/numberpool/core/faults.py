@@ -308,6 +308,10 @@ class FaultBook:
         self._version = -1
         self._checked_at = -math.inf
 
+    def idle(self) -> bool:
+        """True when no rule is in place and the copy is fresh: a request has nothing to match."""
+        return not self._rules and time.monotonic() - self._checked_at < self.max_age
+
     async def refresh(self, *, force: bool = False) -> None:
         if self.store is None or (not force and time.monotonic() - self._checked_at < self.max_age):
             return
