@@ -40,8 +40,8 @@ THROTTLED = {"http": {"status": 429, "code": "TooManyRequests", "message": "Slow
 
 def _start(database: str, *extra: str) -> NumberpoolServer:
     return NumberpoolServer(
-        database=database,
-        args=("--inventory-size", str(POOL), "--resource", f"{OTHER_RESOURCE}={OTHER_KEY}", *extra),
+        database=database, inventory_size=POOL,
+        args=("--resource", f"{OTHER_RESOURCE}={OTHER_KEY}", *extra),
     ).start()
 
 

@@ -81,7 +81,7 @@ def test_the_node_example_runs_through_the_javascript_sdk(js_sdk: Path) -> None:
     script = js_sdk / "docs-testing-example.mjs"
     script.write_text(_example("node"))
     try:
-        with NumberpoolServer(args=("--inventory-size", "20"), trust=False) as server:
+        with NumberpoolServer(inventory_size=20, trust=False) as server:
             env = {**_clean_env(), "NUMBERPOOL_CONNECTION_STRING": server.connection_string,
                    "NUMBERPOOL_ENDPOINT": server.endpoint, "NUMBERPOOL_ADMIN_TOKEN": server.admin_token,
                    "NODE_EXTRA_CA_CERTS": str(server.ca_path)}

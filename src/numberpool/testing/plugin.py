@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from numberpool.testing.server import NumberpoolServer
+from numberpool.testing.server import DEFAULT_INVENTORY_SIZE, NumberpoolServer
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -20,6 +20,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="database of the numberpool test server: memory (default), a SQLite path or postgresql://")
     group.addoption("--numberpool-binary", default=None, metavar="COMMAND",
                     help="the numberpool command to test against (default: this Python's numberpool)")
+    group.addoption("--numberpool-inventory-size", type=int, default=DEFAULT_INVENTORY_SIZE, metavar="N",
+                    help=f"demo numbers per area code seeded into an empty database (default {DEFAULT_INVENTORY_SIZE})")
 
 
 @pytest.fixture(scope="session")
@@ -28,6 +30,7 @@ def numberpool_server(pytestconfig: pytest.Config) -> Iterator[NumberpoolServer]
     server = NumberpoolServer(
         database=pytestconfig.getoption("numberpool_database"),
         binary=pytestconfig.getoption("numberpool_binary"),
+        inventory_size=pytestconfig.getoption("numberpool_inventory_size"),
     )
     with server:
         yield server
