@@ -183,10 +183,23 @@ class NumberpoolServer:
         if not self.connection_string:
             self.stop()
             raise NumberpoolError("numberpool exited before it was ready:\n" + "\n".join(self.output))
+        self._wait_listening(deadline)
         self._ssl = ssl.create_default_context(cafile=str(self.ca_path))
         if self.trust:
             self._trust()
         return self
+
+    def _wait_listening(self, deadline: float) -> None:
+        """With --workers the ready line comes when the socket is bound, before the workers listen."""
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                if time.monotonic() > deadline or (self._process is not None and self._process.poll() is not None):
+                    self.stop()
+                    raise NumberpoolError("numberpool is not listening:\n" + "\n".join(self.output)) from None
+                time.sleep(0.05)
 
     def stop(self) -> None:
         process, self._process = self._process, None
@@ -253,6 +266,8 @@ class NumberpoolServer:
         except urllib.error.HTTPError as error:
             detail = error.read().decode("utf-8", "replace")
             raise NumberpoolError(f"{method} {path}: {error.code} {detail}") from None
+        except (urllib.error.URLError, OSError) as error:
+            raise NumberpoolError(f"{method} {path}: the numberpool server did not answer ({error})") from None
         return json.loads(raw) if raw else None
 
     def reset(self, resource: str | None = None) -> None:
