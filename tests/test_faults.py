@@ -349,9 +349,14 @@ def test_every_process_obeys_the_rules_and_hits_are_counted_once(
     assert statuses.count(429) == 5, statuses
     (rule,) = b.faults.list()
     assert rule["hits"] == 5 and rule["remaining"] == 0
+    # A reset through one process sets every process's clock back, though a clock only moves forward.
+    assert a.clock.advance(600) == 600
+    time.sleep(0.3)
+    assert b.clock.offset == 600
     b.reset()
     time.sleep(0.3)
     assert a.faults.list() == [] and ask(a) == 200
+    assert a.clock.offset == 0
 
 
 # --- the per-process copy -----------------------------------------------------------------
