@@ -1,5 +1,6 @@
-"""The test clock: `serve --test-clock` keeps the clock offset in the database, so moving time
-through one process moves it for all of them, and the background sweep acts on it.
+"""The test clock: in testing mode (`serve --testing`, or its older alias `--test-clock`) the clock
+offset lives in the database, so moving time through one process moves it for all of them, and
+the background sweep acts on it. The clock route takes the admin token, as every control endpoint.
 
 Runs on both engines with two server processes sharing one database. No test sleeps longer than
 the sweep interval: time is moved, not waited for.
@@ -19,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
+from numberpool.api.admin_auth import DEV_ADMIN_TOKEN
 from numberpool.core.model import NumberState
 from numberpool.core.timeutil import Clock, SharedClock
 from numberpool.store import open_store
@@ -81,6 +83,12 @@ def _violations(database: str) -> list[tuple[str, str]]:
     return asyncio.run(read())
 
 
+def control_client(server: ServerProcess, token: str = DEV_ADMIN_TOKEN) -> httpx.Client:
+    """Raw HTTP to the control endpoints with the admin token."""
+    return httpx.Client(base_url=server.endpoint, headers={"Authorization": f"Bearer {token}"},
+                        verify=ssl.create_default_context(cafile=str(server.ca)), timeout=30)
+
+
 def _until(condition: Any, seconds: float = 5.0) -> None:
     """Poll `condition` every tenth of a second (well under the sweep interval) for at most `seconds`."""
     deadline = time.monotonic() + seconds
@@ -94,41 +102,45 @@ def test_the_clock_route_does_not_exist_without_the_flag(http: httpx.Client) -> 
     assert_acs_error(http.get(CLOCK, params=V), 404, "NotFound")
 
 
-def test_the_flag_is_not_in_the_help(capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_old_flag_is_not_in_the_help_and_testing_is(capsys: pytest.CaptureFixture[str]) -> None:
     from numberpool.cli import main
 
     with pytest.raises(SystemExit):
         main(["serve", "--help"])
-    assert "test-clock" not in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "test-clock" not in out
+    assert "--testing" in out
 
 
 def test_moving_the_clock(nodes: Nodes) -> None:
-    with signed_client(nodes.a) as a, signed_client(nodes.b) as b, signed_client(nodes.b, OTHER_KEY) as other:
-        before = a.get(CLOCK, params=V).json()
+    with control_client(nodes.a) as a, control_client(nodes.b) as b, signed_client(nodes.b) as signed:
+        before = a.get(CLOCK).json()
         assert before["offsetSeconds"] == 0
-        moved = b.post(CLOCK, params=V, json={"advanceSeconds": 3600})
+        moved = b.post(CLOCK, json={"advanceSeconds": 3600})
         assert moved.status_code == 200, moved.text
         assert moved.json()["offsetSeconds"] == 3600
         # The other process sees it within its cache time (0.2 s).
-        _until(lambda: a.get(CLOCK, params=V).json()["offsetSeconds"] == 3600, seconds=2)
-        after = a.get(CLOCK, params=V).json()["now"]
+        _until(lambda: a.get(CLOCK).json()["offsetSeconds"] == 3600, seconds=2)
+        after = a.get(CLOCK).json()["now"]
         assert (datetime.fromisoformat(after) - datetime.fromisoformat(before["now"])).total_seconds() >= 3600
-        # Forward only, finite, and only by the development resource.
+        # Forward only and finite.
         for bad in (-1, "60", None, True, 1e300):
-            assert_acs_error(b.post(CLOCK, params=V, json={"advanceSeconds": bad}), 400, "BadRequest")
-        assert_acs_error(b.post(CLOCK, params=V, content=b'{"advanceSeconds": NaN}',
+            assert_acs_error(b.post(CLOCK, json={"advanceSeconds": bad}), 400, "BadRequest")
+        assert_acs_error(b.post(CLOCK, content=b'{"advanceSeconds": NaN}',
                                 headers={"Content-Type": "application/json"}), 400)
-        assert_acs_error(other.post(CLOCK, params=V, json={"advanceSeconds": 60}), 403, "InsufficientPermissions")
-        assert_acs_error(other.get(CLOCK, params=V), 403)
-        assert b.get(CLOCK, params=V).json()["offsetSeconds"] == 3600
-        # Signed like every request: no signature, no clock.
-        unsigned = httpx.post(f"{nodes.a.endpoint}{CLOCK}", params=V, json={"advanceSeconds": 60},
+        assert b.get(CLOCK).json()["offsetSeconds"] == 3600
+        # Only the admin token opens it: no token, a wrong one, or a resource's signature is 401.
+        with control_client(nodes.a, "wrong-token") as wrong:
+            assert_acs_error(wrong.post(CLOCK, json={"advanceSeconds": 60}), 401, "Unauthorized")
+        unsigned = httpx.post(f"{nodes.a.endpoint}{CLOCK}", json={"advanceSeconds": 60},
                               verify=ssl.create_default_context(cafile=str(nodes.a.ca)))
-        assert_acs_error(unsigned, 401, "Denied")
+        assert_acs_error(unsigned, 401, "Unauthorized")
+        assert_acs_error(signed.post(CLOCK, params=V, json={"advanceSeconds": 60}), 401, "Unauthorized")
+        assert b.get(CLOCK).json()["offsetSeconds"] == 3600
 
 
 def test_the_sweep_returns_expired_holds_after_the_clock_moves(nodes: Nodes) -> None:
-    with signed_client(nodes.a) as a, signed_client(nodes.b) as b:
+    with signed_client(nodes.a) as a, signed_client(nodes.b) as b, control_client(nodes.b) as clock:
         started = a.post("/availablePhoneNumbers/countries/US/:search", params=V, json={**SEARCH, "quantity": 3})
         assert started.status_code == 202, started.text
         search_id = started.headers["search-id"]
@@ -137,14 +149,14 @@ def test_the_sweep_returns_expired_holds_after_the_clock_moves(nodes: Nodes) -> 
         assert set(_states(nodes.database, held).values()) == {NumberState.HELD}
 
         # Half a minute on, the hold (one minute) still stands: a search sees the numbers as taken.
-        assert b.post(CLOCK, params=V, json={"advanceSeconds": 30}).status_code == 200
+        assert clock.post(CLOCK, json={"advanceSeconds": 30}).status_code == 200
         time.sleep(SWEEP_SECONDS)
         assert set(_states(nodes.database, held).values()) == {NumberState.HELD}
         result = a.get(f"/availablePhoneNumbers/searchResults/{search_id}", params=V).json()
-        assert result["searchExpiresBy"] > a.get(CLOCK, params=V).json()["now"]
+        assert result["searchExpiresBy"] > clock.get(CLOCK).json()["now"]
 
         # Past the expiry: a sweep of either process returns them to the inventory for good.
-        assert b.post(CLOCK, params=V, json={"advanceSeconds": 31}).status_code == 200
+        assert clock.post(CLOCK, json={"advanceSeconds": 31}).status_code == 200
         _until(lambda: set(_states(nodes.database, held).values()) == {NumberState.AVAILABLE})
         assert _violations(nodes.database) == []
 
@@ -171,14 +183,14 @@ def test_operations_report_their_timeline_on_the_shared_clock(tmp_path_factory: 
                            "--database", "memory", "--inventory-size", "5", "--operation-latency", "3600",
                            "--test-clock").start()
     try:
-        with signed_client(server) as client:
+        with signed_client(server) as client, control_client(server) as clock:
             started = client.post("/availablePhoneNumbers/countries/US/:search", params=V, json=SEARCH)
             assert started.status_code == 202, started.text
             operation = f"/phoneNumbers/operations/{started.headers['operation-id']}"
             assert client.get(operation, params=V).json()["status"] == "notStarted"
-            client.post(CLOCK, params=V, json={"advanceSeconds": 1800})
+            clock.post(CLOCK, json={"advanceSeconds": 1800})
             assert client.get(operation, params=V).json()["status"] == "running"
-            client.post(CLOCK, params=V, json={"advanceSeconds": 1800})
+            clock.post(CLOCK, json={"advanceSeconds": 1800})
             assert client.get(operation, params=V).json()["status"] == "succeeded"
     finally:
         server.stop()

@@ -50,7 +50,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="declare another resource (tenant) with base64 access keys; repeatable")
     serve.add_argument("--config", type=Path, help="TOML file with [[resources]] tables (id, keys)")
     serve.add_argument("--admin-token", default=None,
-                       help="bearer token that opens /_numberpool/ (admin API); without it those paths answer 404")
+                       help="bearer token that opens /_numberpool/ (admin API, testing controls); "
+                            "without it those paths answer 404")
     serve.add_argument("--entra", action="store_true",
                        help="also accept Microsoft Entra ID bearer tokens over HTTPS; their signatures are NOT "
                             "checked (development only) unless --entra-jwks is given; see docs/testing.md")
@@ -60,9 +61,11 @@ def _parser() -> argparse.ArgumentParser:
                        help="make browse results reproducible: same seed and inventory, same answer (default: random)")
     serve.add_argument("--skip-api-version-check", action="store_true",
                        help="answer unknown api-versions with the newest shapes instead of a 400")
-    # Test-only, so not in --help: the clock offset lives in the database and POST /_numberpool/clock
-    # (signed with the development key) moves it for every process. See the README.
-    serve.add_argument("--test-clock", action="store_true", help=argparse.SUPPRESS)
+    serve.add_argument("--testing", action="store_true",
+                       help="testing mode: fault rules, reset and the test clock under /_numberpool/ "
+                            "(admin token; the well-known development one unless --admin-token); never in production")
+    # The test clock's older flag, now part of testing mode.
+    serve.add_argument("--test-clock", action="store_true", dest="testing", help=argparse.SUPPRESS)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True)
@@ -97,7 +100,7 @@ def _config(args: argparse.Namespace) -> ServerConfig:
         config.pool_size = args.pool_size
         config.skip_api_version_check = args.skip_api_version_check
         config.seed = args.seed
-        config.test_clock = args.test_clock
+        config.testing = args.testing
         config.admin_token = args.admin_token
         config.entra = args.entra or bool(args.entra_jwks)
         config.entra_jwks = args.entra_jwks

@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
@@ -22,8 +21,12 @@ from numberpool.api.routes import (
     phone_numbers,
     reservations,
     searches,
-    service_clock,
 )
+from numberpool.api.call import Endpoint
+from numberpool.api.operation_ids import OPERATION_IDS
+from numberpool.api.testing import clock as testing_clock
+from numberpool.api.testing import faults as testing_faults
+from numberpool.api.testing import reset as testing_reset
 from numberpool.core.context import Context
 from numberpool.core.errors import AcsError
 from numberpool.core.model import Resource
@@ -97,10 +100,12 @@ def create_app(
     *,
     skip_api_version_check: bool = False,
     lifespan: Lifespan[Starlette] | None = None,
-    test_clock: bool = False,
+    testing: bool = False,
+    admin_token: str | None = None,
     entra: EntraVerifier | None = None,
 ) -> Starlette:
-    """`test_clock`: serve the test clock route and keep `ctx.clock` (a SharedClock) in step before each request.
+    """`testing`: serve the control endpoints under /_numberpool/ (fault rules, reset, the clock),
+    opened by `admin_token`; `ctx.clock` is then a SharedClock and `ctx.faults` a FaultBook.
 
     `entra`: also accept Microsoft Entra ID bearer tokens on the ACS routes (`serve --entra`).
     """
@@ -114,10 +119,14 @@ def create_app(
         *reservations.routes(api),
         *operator_information.routes(api),
     ]
-    middleware = []
-    if test_clock:
-        routes += service_clock.routes(api)
-        middleware.append(Middleware(service_clock.ClockSync, clock=ctx.clock))
-    return _Application(
-        routes=routes, middleware=middleware, exception_handlers={HTTPException: _http_error}, lifespan=lifespan
-    )
+    for route in routes:
+        assert isinstance(route.endpoint, Endpoint) and route.methods
+        (method,) = route.methods - {"HEAD"}
+        route.endpoint.operation = OPERATION_IDS[(method, route.path)]
+    if testing:
+        routes += [
+            *testing_faults.routes(ctx, admin_token),
+            *testing_reset.routes(ctx, admin_token),
+            *testing_clock.routes(ctx, admin_token),
+        ]
+    return _Application(routes=routes, exception_handlers={HTTPException: _http_error}, lifespan=lifespan)

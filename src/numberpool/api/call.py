@@ -8,7 +8,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from starlette.datastructures import QueryParams
@@ -21,6 +21,9 @@ from numberpool.api.auth import Authenticator
 from numberpool.api.versions import ACCEPTED, ApiVersion, negotiate
 from numberpool.core.context import Context
 from numberpool.core.errors import AcsError
+
+if TYPE_CHECKING:
+    from numberpool.api.testing.faults_hook import FaultHook
 
 log = logging.getLogger("numberpool.api")
 
@@ -114,12 +117,23 @@ class Endpoint:
         self.api = api
         self.handler = handler
         self.requires = requires
+        self.operation = ""
+        """The official operationId without `PhoneNumbers_` (`create_app` names each route's)."""
         self.__name__ = handler.__name__
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         try:
-            response = await self.handler(await self.api.call(request, self.requires))
+            call = await self.api.call(request, self.requires)
+            hook = self.api.fault_hook
+            if hook is None:  # testing mode off: nothing more on the hot path than this test
+                response = await self.handler(call)
+            else:
+                answer = await hook.handle(self, call)
+                if answer is None:
+                    await _drop_connection(send)
+                    return
+                response = answer
         except AcsError as error:
             response = error_response(error)
         except Exception:
@@ -137,6 +151,12 @@ class Api:
         self.ctx = ctx
         self.authenticator = authenticator
         self.skip_api_version_check = skip_api_version_check
+        self.fault_hook: FaultHook | None = None
+        """Testing mode: every ACS request passes through the fault rules."""
+        if ctx.faults is not None:
+            from numberpool.api.testing.faults_hook import FaultHook
+
+            self.fault_hook = FaultHook(ctx.faults)
 
     def endpoint(self, handler: Handler, requires: str | None = None) -> Endpoint:
         """`requires`: the `versions.Features` flag without which the route does not exist (404)."""
@@ -164,6 +184,20 @@ class Api:
                     status=415,
                 )
         return Call(request, version, resource.id, body, self.ctx, query)
+
+
+async def _drop_connection(send: Send) -> None:
+    """Close the connection without an answer (a `disconnect` fault), through the server's transport."""
+    cycle = getattr(send, "__self__", None)  # uvicorn's request-response cycle
+    transport = getattr(cycle, "transport", None)
+    if transport is None:
+        log.warning("a disconnect fault cannot reach the connection under this server; answering 503")
+        response = error_response(AcsError("ServiceUnavailable", "Disconnect fault.", status=503))
+        await send({"type": "http.response.start", "status": 503, "headers": response.raw_headers})
+        await send({"type": "http.response.body", "body": response.body})
+        return
+    transport.abort()
+    cycle.disconnected = True  # so the server neither answers for us nor logs a missing response
 
 
 async def _read_body(request: Request, headers: dict[str, str]) -> bytes:

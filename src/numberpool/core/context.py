@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from numberpool.core.catalog_cache import CatalogCache
+from numberpool.core.faults import FaultBook, planned_latency
 from numberpool.core.model import Operation, OperationStatus, OperationType
 from numberpool.core.timeutil import Clock
 from numberpool.store.base import Store
@@ -33,6 +34,8 @@ class Context:
     settings: Settings = field(default_factory=Settings)
     clock: Clock = field(default_factory=Clock)
     catalog: CatalogCache = field(default_factory=CatalogCache)
+    faults: FaultBook | None = None
+    """Testing mode only: the fault rules every ACS request passes through."""
 
     def random(self, *key: object) -> random.Random:
         """A generator for one request: seeded by the settings' seed and `key` if there is a seed, else fresh."""
@@ -51,13 +54,14 @@ class Context:
         error: tuple[str, str] | None = None,
     ) -> Operation:
         now = self.clock.now()
+        latency = planned_latency()  # a fault rule's, in testing mode
         return Operation(
             id=operation_id,
             resource=resource,
             operation_type=kind,
             outcome=outcome,
             created_at=now,
-            completes_at=now + timedelta(seconds=self.settings.operation_latency),
+            completes_at=now + timedelta(seconds=self.settings.operation_latency if latency is None else latency),
             resource_location=resource_location,
             error_code=error[0] if error else None,
             error_message=error[1] if error else None,

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import Any
 
 from numberpool.core import errors
 from numberpool.core.context import Context, new_id
+from numberpool.core.faults import OperationFailure, planned_failure
 from numberpool.core.model import (
     Capabilities,
     Direction,
     NumberState,
     NumberType,
     Operation,
+    OperationStatus,
     OperationType,
     PhoneNumber,
 )
@@ -28,6 +31,12 @@ def _parse(raw: str) -> str:
 
 def _is_owned(number: PhoneNumber | None, resource: str) -> bool:
     return number is not None and number.state is NumberState.PURCHASED and number.owner == resource
+
+
+def _failed(failure: OperationFailure | None) -> dict[str, Any]:
+    if failure is None:
+        return {}
+    return {"outcome": OperationStatus.FAILED, "error": (failure.code, failure.message)}
 
 
 def number_location(e164: str) -> str:
@@ -73,8 +82,13 @@ async def release_number(ctx: Context, resource: str, raw: str) -> Operation:
         number = await tx.get_number(e164)
         if not _is_owned(number, resource):
             raise errors.release_not_owned(e164, resource)
-        await tx.release_number(e164)
-        operation = ctx.new_operation(resource, OperationType.RELEASE, f"release_{new_id()}")
+        failure = planned_failure()  # a fault rule's, in testing mode: the number stays the resource's
+        if failure is None:
+            await tx.release_number(e164)
+        operation = ctx.new_operation(
+            resource, OperationType.RELEASE, f"release_{new_id()}",
+            **_failed(failure),
+        )
         await tx.insert_operation(operation)
     return operation
 
@@ -100,12 +114,15 @@ async def update_capabilities(
             await tx.offerings(number.country),
             SearchRequest(number.number_type, number.assignment, wanted),
         )
-        await tx.set_capabilities(e164, wanted, plan.cost)
+        failure = planned_failure()  # a fault rule's, in testing mode: the capabilities stay as they were
+        if failure is None:
+            await tx.set_capabilities(e164, wanted, plan.cost)
         operation = ctx.new_operation(
             resource,
             OperationType.UPDATE_CAPABILITIES,
             f"capabilities_{new_id()}",
             resource_location=number_location(e164),
+            **_failed(failure),
         )
         await tx.insert_operation(operation)
     return operation

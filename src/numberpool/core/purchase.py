@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from numberpool.core import errors
 from numberpool.core.context import Context, is_id
+from numberpool.core.faults import planned_failure
 from numberpool.core.model import Operation, OperationStatus, OperationType
 
 EXPIRED_MESSAGE = "The search has expired and its phone numbers are no longer held; search again."
@@ -31,7 +32,15 @@ async def purchase_search(ctx: Context, resource: str, search_id: str, agree_to_
         if search.agreement_required and not agree_to_not_resell:
             raise errors.do_not_resell_refused(refusal)
         now = ctx.clock.epoch()
-        if search.status == "expired" or search.expires_at.timestamp() <= now:
+        failure = planned_failure()  # a fault rule's, in testing mode
+        if failure is not None:  # nothing bought, and nothing stays held: the numbers are available again
+            await tx.release_holds(search_id)
+            await tx.set_search_status(search_id, "failed")
+            operation = ctx.new_operation(
+                resource, OperationType.PURCHASE, operation_id, outcome=OperationStatus.FAILED,
+                error=(failure.code, failure.message),
+            )
+        elif search.status == "expired" or search.expires_at.timestamp() <= now:
             await tx.release_holds(search_id)
             await tx.set_search_status(search_id, "expired")
             operation = ctx.new_operation(

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from numberpool.core import errors
 from numberpool.core.context import Context
+from numberpool.core.faults import planned_failure
 from numberpool.core.model import (
     AssignmentType,
     AvailableNumber,
@@ -315,6 +316,14 @@ async def purchase_reservation(ctx: Context, resource: str, raw_id: str, agree_t
                 raise errors.bad_request(NOTHING_TO_PURCHASE_MESSAGE)
             if any(n.agreement_required for n in reservation.phone_numbers) and not agree_to_not_resell:
                 raise errors.do_not_resell_refused(refusal)
+            failure = planned_failure()  # a fault rule's, in testing mode
+            if failure is not None:  # nothing bought; the reservation stays as it was
+                operation = ctx.new_operation(
+                    resource, OperationType.RESERVATION_PURCHASE, operation_id, outcome=OperationStatus.FAILED,
+                    error=(failure.code, failure.message),
+                )
+                await tx.insert_operation(operation)
+                return operation
             bought = await tx.purchase_reserved(reservation_id, resource, now.timestamp())
             operation = ctx.new_operation(
                 resource,

@@ -9,6 +9,7 @@ from datetime import timedelta
 from numberpool.core import errors
 from numberpool.core.catalog import check_country
 from numberpool.core.context import Context, is_id, new_id
+from numberpool.core.faults import planned_failure
 from numberpool.core.model import (
     AssignmentType,
     Capabilities,
@@ -94,6 +95,16 @@ async def start_search(ctx: Context, resource: str, country: str, request: Searc
                 error=("OutOfStock", OUT_OF_STOCK_MESSAGE),
             ),
         )
+
+    failure = planned_failure()  # a fault rule's, in testing mode: the search fails and holds nothing
+    if failure is not None:
+        failed = replace(held, status="failed", error=failure.code)
+        async with ctx.store.transaction() as tx:
+            await tx.record_search(failed, ctx.new_operation(
+                resource, OperationType.SEARCH, operation_id, outcome=OperationStatus.FAILED,
+                resource_location=search_location(search_id), error=(failure.code, failure.message),
+            ))
+        return failed
 
     pick = Pick(
         country, request.number_type, request.area_code, request.quantity, ctx.clock.epoch(),

@@ -54,6 +54,9 @@ class OffsetStore(Protocol):
 
     async def clock_offset(self) -> float: ...
     async def advance_clock(self, seconds: float) -> float: ...
+    async def clock_state(self) -> tuple[float, int]:
+        """(offset, reset generation): a reset may move the offset back to 0, nothing else may."""
+        ...
 
 
 class SharedClock(Clock):
@@ -69,12 +72,16 @@ class SharedClock(Clock):
         self.store = store
         self.max_age = max_age
         self._synced_at = -math.inf
+        self._generation: int | None = None
 
-    async def sync(self) -> None:
-        if self.store is None or time.monotonic() - self._synced_at < self.max_age:
+    async def sync(self, *, force: bool = False) -> None:
+        if self.store is None or (not force and time.monotonic() - self._synced_at < self.max_age):
             return
-        offset = await self.store.clock_offset()
-        self.offset = max(self.offset, offset)  # never backwards, even against a stale read
+        offset, generation = await self.store.clock_state()
+        if generation != self._generation:  # a reset (testing mode) sets the offset back to zero
+            self.offset, self._generation = offset, generation
+        else:
+            self.offset = max(self.offset, offset)  # never backwards, even against a stale read
         self._synced_at = time.monotonic()
 
     def advance(self, seconds: float) -> None:

@@ -7,6 +7,7 @@ import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from numberpool.api.admin_auth import DEV_ADMIN_TOKEN
 from numberpool.core.context import MAX_HOLD_MINUTES, Settings
 from numberpool.core.resources import DEV_ACCESS_KEY, DEV_RESOURCE, ResourceSpec
 
@@ -33,10 +34,11 @@ class ServerConfig:
     pool_size: int = 10
     skip_api_version_check: bool = False
     seed: int | None = None
-    test_clock: bool = False
-    """Test-only: the service clock's offset lives in the database and `/_numberpool/clock` moves it."""
+    testing: bool = False
+    """Testing mode: control endpoints under /_numberpool/ (fault rules, reset, the shared test clock)."""
     admin_token: str | None = None
-    """Opens `/_numberpool/` (admin API, console, testing controls); None: those paths answer 404."""
+    """Opens `/_numberpool/` (admin API, console, testing controls); None: those paths answer 404
+    (in testing mode, the well-known development admin token is used then)."""
     entra: bool = False
     """Accept Microsoft Entra ID bearer tokens over HTTPS on the ACS routes (api/entra.py)."""
     entra_jwks: str | None = None
@@ -60,6 +62,12 @@ class ServerConfig:
 
     def connection_string(self, key: str = DEV_ACCESS_KEY) -> str:
         return f"endpoint={self.endpoint()};accesskey={key}"
+
+    def effective_admin_token(self) -> str | None:
+        """The admin token in force: the one given, else in testing mode the development one."""
+        if self.admin_token:
+            return self.admin_token
+        return DEV_ADMIN_TOKEN if self.testing else None
 
     def settings(self) -> Settings:
         return Settings(hold_minutes=self.hold_minutes, operation_latency=self.operation_latency, seed=self.seed)

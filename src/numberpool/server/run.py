@@ -18,8 +18,10 @@ from uvicorn.supervisors import Multiprocess
 from numberpool.api.app import create_app
 from numberpool.api.entra import EntraVerifier, KeySet
 from numberpool.core.context import Context
+from numberpool.core.faults import FaultBook
 from numberpool.core.seed import demo_seed_plan, ensure_demo_inventory
 from numberpool.core.timeutil import SharedClock
+from numberpool.api.admin_auth import DEV_ADMIN_TOKEN
 from numberpool.server.config import MEMORY_DATABASES, ServerConfig
 from numberpool.server.tls import development_tls
 from numberpool.store import Store, open_store
@@ -79,8 +81,9 @@ async def _sweep_forever(ctx: Context, every: float) -> None:
 def build_app(config: ServerConfig) -> Starlette:
     """The ASGI app of one process; its store opens and its sweeper starts with the lifespan."""
     ctx = Context(store=_NotOpen(), settings=config.settings())  # type: ignore[arg-type]
-    if config.test_clock:
+    if config.testing:
         ctx.clock = SharedClock()
+        ctx.faults = FaultBook()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -89,6 +92,8 @@ def build_app(config: ServerConfig) -> Starlette:
             await _seed(ctx.store, config)
         if isinstance(ctx.clock, SharedClock):
             ctx.clock.store = ctx.store
+        if ctx.faults is not None:
+            ctx.faults.store = ctx.store
         sweeper = asyncio.create_task(_sweep_forever(ctx, config.sweep_seconds))
         try:
             yield
@@ -101,7 +106,7 @@ def build_app(config: ServerConfig) -> Starlette:
     resources = [spec.to_resource() for spec in config.resources]
     return create_app(
         ctx, resources, skip_api_version_check=config.skip_api_version_check, lifespan=lifespan,
-        test_clock=config.test_clock, entra=_entra_verifier(config, ctx),
+        testing=config.testing, admin_token=config.effective_admin_token(), entra=_entra_verifier(config, ctx),
     )
 
 
@@ -148,6 +153,12 @@ def _tls_options(config: ServerConfig) -> dict[str, str]:
     return {"ssl_certfile": str(files.cert), "ssl_keyfile": str(files.key)}
 
 
+def _announce_testing(config: ServerConfig) -> None:
+    say("numberpool: testing mode: fault rules, reset and the test clock under /_numberpool/")
+    if config.effective_admin_token() == DEV_ADMIN_TOKEN:
+        say(f"numberpool: the well-known development admin token opens them: Authorization: Bearer {DEV_ADMIN_TOKEN}")
+
+
 def serve(config: ServerConfig) -> None:
     config.validate()
     config.data_dir.mkdir(parents=True, exist_ok=True)
@@ -155,6 +166,8 @@ def serve(config: ServerConfig) -> None:
     _announce_entra(config)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     asyncio.run(prepare_store(config))
+    if config.testing:
+        _announce_testing(config)
     common = dict(
         host=config.host, port=config.port, log_level="warning", access_log=False, lifespan="on",
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS, **tls,

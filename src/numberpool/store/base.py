@@ -12,6 +12,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from typing import Protocol
 
+from numberpool.core.faults import ListedRule, Rule
 from numberpool.core.model import (
     AvailableNumber,
     Capabilities,
@@ -175,6 +176,22 @@ class Store(Protocol):
 
     async def advance_clock(self, seconds: float) -> float:
         """Move the shared clock's offset forward by `seconds` (>= 0), atomically; returns the new offset."""
+        ...
+
+    async def clock_state(self) -> tuple[float, int]:
+        """(clock offset, reset generation): the generation grows with every testing-mode reset."""
+        ...
+
+    # testing mode (`serve --testing`): fault rules (core.faults.FaultStore) and the reset
+    async def faults_version(self) -> int: ...
+    async def fault_rules(self) -> tuple[int, list[ListedRule]]: ...
+    async def replace_fault_rules(self, rules: list[Rule]) -> None: ...
+    async def append_fault_rules(self, rules: list[Rule], limit: int) -> bool: ...
+    async def clear_fault_rules(self, resource: str | None = None) -> None: ...
+    async def claim_fault_hit(self, rule_id: str) -> int | None: ...
+    async def reset_testing(self, resource: str | None = None) -> None:
+        """Drop every hold, reservation, purchase, operation, search and fault rule (of `resource`, or all);
+        the numbers go back to their seeded or imported state and, for all, the clock offset to 0."""
         ...
 
     async def demo_seed(self) -> tuple[int, bool] | None:

@@ -56,6 +56,7 @@ from numberpool.core.timeutil import to_epoch
 from numberpool.store.base import RESERVATION_RETENTION_SECONDS, OutOfStock, Pick, SearchRecord, hold_and_record
 from numberpool.store.invariant import INVARIANT_SQL
 from numberpool.store.migrations import migrations
+from numberpool.store.postgres_testing import PostgresTesting
 from numberpool.store.rows import (
     number_from_row,
     operation_from_row,
@@ -515,7 +516,7 @@ _RESERVATION_COLUMNS = "id, resource, status, created_at, expires_at, completes_
 _RESERVED_COLUMNS = "phone_number, country, number_type, assignment, calling, sms, cost, currency, agreement_required"
 
 
-class PostgresStore:
+class PostgresStore(PostgresTesting):
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 

@@ -46,6 +46,7 @@ from numberpool.store.rows import (
     search_to_row,
 )
 from numberpool.store.sqlite_group_commit import GroupCommit
+from numberpool.store.sqlite_testing import SqliteTesting
 from numberpool.store.sqlite_wal import WalCheckpointer
 
 _BUSY_TIMEOUT_MS = 10_000
@@ -364,7 +365,7 @@ _PURCHASE_RESERVED = (
 )
 
 
-class SqliteStore:
+class SqliteStore(SqliteTesting):
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._db = connection
         self._commits = GroupCommit(connection)

@@ -1,0 +1,1 @@
+"""Testing mode (`serve --testing`): the control endpoints under `/_numberpool/` and the fault hook."""

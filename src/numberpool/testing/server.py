@@ -1,0 +1,291 @@
+"""`NumberpoolServer`: `numberpool serve --testing` in a subprocess, and its control endpoints.
+
+Standard library only (subprocess, urllib, ssl): the SDK is imported by `client()` alone.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import shlex
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+READY = "numberpool: ready. Connection string: "
+DEV_ADMIN_TOKEN = "numberpool-development-admin-token"  # numberpool.api.admin_auth's, not imported (cost)
+# Demo numbers per area code: 3,900 in all, seeded in about a second, where the server's own
+# default (1000 per area code) takes ten or more; None: the server's default.
+DEFAULT_INVENTORY_SIZE = 100
+TRUST_VARIABLES = ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS")
+
+
+class NumberpoolError(RuntimeError):
+    """The server did not start, or a control endpoint refused a request (its ACS error in the message)."""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Faults:
+    """The server's fault rules (`/_numberpool/faults`)."""
+
+    def __init__(self, server: NumberpoolServer) -> None:
+        self._server = server
+
+    def add(self, *rules: dict[str, Any]) -> list[dict[str, Any]]:
+        """Append rules after those in place; returns every rule, with ids and hits."""
+        return self._server.control("PATCH", "/_numberpool/faults", {"rules": list(rules)})["rules"]
+
+    def replace(self, *rules: dict[str, Any]) -> list[dict[str, Any]]:
+        return self._server.control("POST", "/_numberpool/faults", {"rules": list(rules)})["rules"]
+
+    def clear(self) -> None:
+        self._server.control("DELETE", "/_numberpool/faults")
+
+    def list(self) -> list[dict[str, Any]]:
+        """Every rule with its `id`, `hits` and, for a rule with `times`, `remaining`."""
+        return self._server.control("GET", "/_numberpool/faults")["rules"]
+
+
+class TestClock:
+    """The service clock shared by every process of the server (`/_numberpool/clock`)."""
+
+    __test__ = False  # not a test class, whatever pytest thinks of the name
+
+    def __init__(self, server: NumberpoolServer) -> None:
+        self._server = server
+
+    def advance(self, seconds: float) -> float:
+        """Move the service's time forward; returns the total offset in seconds."""
+        return float(self._server.control("POST", "/_numberpool/clock", {"advanceSeconds": seconds})["offsetSeconds"])
+
+    def now(self) -> str:
+        return str(self._server.control("GET", "/_numberpool/clock")["now"])
+
+    @property
+    def offset(self) -> float:
+        return float(self._server.control("GET", "/_numberpool/clock")["offsetSeconds"])
+
+
+class NumberpoolServer:
+    """A numberpool in testing mode on a free port, with TLS and (by default) an in-memory database.
+
+    ```
+    with NumberpoolServer() as numberpool:
+        client = numberpool.client()
+        numberpool.faults.add({"operation": "PurchasePhoneNumbers",
+                               "effect": {"operationFailure": {"code": "PurchaseFailed"}}})
+    ```
+
+    `database`: "memory" or a SQLite path or postgresql:// URL. `binary`: the `numberpool` command
+    to run (default: this Python's numberpool). `inventory_size`: demo numbers per area code seeded
+    into an empty database (default 100; None: the server's 1000). `args`: more `serve` flags. `trust`: make the
+    development CA trusted by the SDKs in this process (and Node.js processes it starts) while
+    the server runs, through REQUESTS_CA_BUNDLE, SSL_CERT_FILE and NODE_EXTRA_CA_CERTS.
+    """
+
+    def __init__(
+        self,
+        *,
+        database: str = "memory",
+        binary: str | None = None,
+        args: tuple[str, ...] | list[str] = (),
+        admin_token: str = DEV_ADMIN_TOKEN,
+        inventory_size: int | None = DEFAULT_INVENTORY_SIZE,
+        data_dir: str | Path | None = None,
+        trust: bool = True,
+        startup_timeout: float = 120.0,
+    ) -> None:
+        self.database = database
+        self.binary = binary
+        self.args = tuple(args)
+        self.admin_token = admin_token
+        self.inventory_size = inventory_size
+        self.trust = trust
+        self.startup_timeout = startup_timeout
+        self._own_data_dir = data_dir is None
+        self.data_dir = Path(data_dir) if data_dir is not None else None
+        self.port = 0
+        self.connection_string = ""
+        self.output: collections.deque[str] = collections.deque(maxlen=200)
+        self._process: subprocess.Popen[str] | None = None
+        self._saved_env: dict[str, str | None] = {}
+        self._bundle: Path | None = None
+        self._ssl: ssl.SSLContext | None = None
+        self.faults = Faults(self)
+        self.clock = TestClock(self)
+
+    # --- addresses ---------------------------------------------------------------------
+
+    @property
+    def endpoint(self) -> str:
+        return f"https://127.0.0.1:{self.port}/"
+
+    @property
+    def ca_path(self) -> Path:
+        assert self.data_dir is not None, "the server has not started"
+        return self.data_dir / "tls" / "ca.pem"
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    def _command(self) -> list[str]:
+        command = shlex.split(self.binary) if self.binary else [sys.executable, "-m", "numberpool"]
+        if self.binary and shutil.which(command[0]) is None and not Path(command[0]).is_file():
+            raise NumberpoolError(f"--numberpool-binary: {command[0]} is not an executable file or command")
+        return [*command, "serve", "--testing", "--host", "127.0.0.1", "--port", str(self.port),
+                "--data-dir", str(self.data_dir), "--database", self.database,
+                *(("--admin-token", self.admin_token) if self.admin_token != DEV_ADMIN_TOKEN else ()),
+                *(("--inventory-size", str(self.inventory_size)) if self.inventory_size is not None else ()),
+                *self.args]
+
+    def start(self) -> NumberpoolServer:
+        if self._process is not None:
+            return self
+        if self.data_dir is None:
+            self.data_dir = Path(tempfile.mkdtemp(prefix="numberpool-"))
+        self.port = _free_port()
+        self._process = subprocess.Popen(
+            self._command(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        ready = threading.Event()
+
+        def pump() -> None:
+            assert self._process is not None and self._process.stdout is not None
+            for line in self._process.stdout:
+                self.output.append(line.rstrip("\n"))
+                if line.startswith(READY):
+                    self.connection_string = line[len(READY):].strip()
+                    ready.set()
+            ready.set()
+
+        threading.Thread(target=pump, name="numberpool-output", daemon=True).start()
+        deadline = time.monotonic() + self.startup_timeout
+        while not ready.wait(0.05):
+            if time.monotonic() > deadline:
+                self.stop()
+                raise NumberpoolError("numberpool did not start in time:\n" + "\n".join(self.output))
+        if not self.connection_string:
+            self.stop()
+            raise NumberpoolError("numberpool exited before it was ready:\n" + "\n".join(self.output))
+        self._wait_listening(deadline)
+        self._ssl = ssl.create_default_context(cafile=str(self.ca_path))
+        if self.trust:
+            self._trust()
+        return self
+
+    def _wait_listening(self, deadline: float) -> None:
+        """With --workers the ready line comes when the socket is bound, before the workers listen."""
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                if time.monotonic() > deadline or (self._process is not None and self._process.poll() is not None):
+                    self.stop()
+                    raise NumberpoolError("numberpool is not listening:\n" + "\n".join(self.output)) from None
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self._untrust()
+        if self._own_data_dir and self.data_dir is not None:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+            self.data_dir = None
+
+    def __enter__(self) -> NumberpoolServer:
+        return self.start()
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()
+
+    def _trust(self) -> None:
+        """A bundle of the usual CAs plus the development one, for this process's HTTPS clients."""
+        assert self.data_dir is not None
+        parts = [self.ca_path.read_text()]
+        try:
+            import certifi  # requests' own CA list: a requirement of the Azure SDK's transport
+
+            parts.append(Path(certifi.where()).read_text())
+        except ImportError:
+            pass
+        self._bundle = self.data_dir / "trusted-bundle.pem"
+        self._bundle.write_text("\n".join(parts))
+        for name in TRUST_VARIABLES:
+            self._saved_env[name] = os.environ.get(name)
+        os.environ["REQUESTS_CA_BUNDLE"] = os.environ["SSL_CERT_FILE"] = str(self._bundle)
+        os.environ["NODE_EXTRA_CA_CERTS"] = str(self.ca_path)
+
+    def _untrust(self) -> None:
+        for name, value in self._saved_env.items():
+            if os.environ.get(name) not in (str(self._bundle), str(self.ca_path)):
+                continue  # someone else changed it since: leave theirs
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved_env.clear()
+
+    # --- control -----------------------------------------------------------------------
+
+    def control(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        """Call a control endpoint with the admin token; its JSON answer (None for 204)."""
+        if self._process is None:
+            raise NumberpoolError("the numberpool server is not running")
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            self.endpoint.rstrip("/") + path, data=data, method=method,
+            headers={"Authorization": f"Bearer {self.admin_token}",
+                     **({"Content-Type": "application/json"} if data is not None else {})},
+        )
+        try:
+            with urllib.request.urlopen(request, context=self._ssl, timeout=30) as response:
+                raw = response.read()
+        except urllib.error.HTTPError as error:
+            detail = error.read().decode("utf-8", "replace")
+            raise NumberpoolError(f"{method} {path}: {error.code} {detail}") from None
+        except (urllib.error.URLError, OSError) as error:
+            raise NumberpoolError(f"{method} {path}: the numberpool server did not answer ({error})") from None
+        return json.loads(raw) if raw else None
+
+    def reset(self, resource: str | None = None) -> None:
+        """Drop every hold, reservation, purchase, operation, search and fault rule; the clock back to now."""
+        self.control("POST", "/_numberpool/reset", None if resource is None else {"resource": resource})
+
+    def token(self, resource: str | None = None) -> str:
+        """A Microsoft Entra ID bearer token the server accepts (for `--entra` servers)."""
+        from numberpool.tokens import development_token
+
+        return development_token(resource)
+
+    def client(self, **kwargs: Any) -> Any:
+        """A ready `PhoneNumbersClient` (azure-communication-phonenumbers) for the development resource."""
+        try:
+            from azure.communication.phonenumbers import PhoneNumbersClient
+        except ImportError:
+            raise NumberpoolError(
+                "client() needs the Azure SDK: pip install azure-communication-phonenumbers") from None
+        kwargs.setdefault("connection_verify", str(self.ca_path))
+        return PhoneNumbersClient.from_connection_string(self.connection_string, **kwargs)
