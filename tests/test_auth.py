@@ -252,8 +252,9 @@ def test_resources_are_isolated(server: ServerProcess, http: httpx.Client, other
                     assert_acs_error(client.get(f"/phoneNumbers/{path}", params=v(NEWEST)), 404, "NotFound")
                 listed = client.get("/phoneNumbers", params=v(NEWEST, top=1000)).json()["phoneNumbers"]
                 assert number not in {n["phoneNumber"] for n in listed}
-                # The same answers as for a number nobody owns: nothing tells the number is taken.
-                assert_acs_error(client.delete(f"/phoneNumbers/{number}", params=v(NEWEST)), 404, "NotFound")
+                # The same answer as for a number nobody owns (the service's, recorded): nothing tells the number
+                # is taken, and nothing is released.
+                assert_acs_error(client.delete(f"/phoneNumbers/{number}", params=v(NEWEST)), 400, "InternalError")
                 patched = client.patch(f"/phoneNumbers/{number}/capabilities", params=v(NEWEST),
                                        json={"sms": "none"}, headers=MERGE_PATCH)
                 assert_acs_error(patched, 403, "InsufficientPermissions")

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from azure.communication.phonenumbers import PhoneNumberCapabilities, PhoneNumbersClient
-from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
+from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ServiceRequestError, ServiceResponseError
 
 from numberpool.api.app import create_app
 from numberpool.api.call import Endpoint
@@ -405,3 +405,23 @@ async def test_a_phone_number_glob_reads_the_numbers_only_when_asked() -> None:
     assert await book.match(Target("GetByNumber", "r", phone_numbers=numbers(("+14255550100",)))) == rule
     assert await book.match(Target("GetByNumber", "r", phone_numbers=numbers(("+12065550100",)))) is None
     assert len(asked) == 2
+
+
+def test_the_servers_token_runs_the_sdk_and_follows_the_test_clock(np: NumberpoolServer) -> None:
+    """`.token()` is an Entra ID token the plugin's server accepts, valid from the service's now."""
+    from azure.core.credentials import AccessToken
+
+    class Credential:
+        def __init__(self, token: str) -> None:
+            self.token = token
+
+        def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+            return AccessToken(self.token, int(time.time()) + 3600)
+
+    before = np.token()
+    np.clock.advance(2 * 3600)  # past the first token's hour
+    client = PhoneNumbersClient(np.endpoint, Credential(np.token()))
+    assert [country.country_code for country in client.list_available_countries()]
+    stale = PhoneNumbersClient(np.endpoint, Credential(before))
+    with pytest.raises(ClientAuthenticationError):
+        list(stale.list_available_countries())

@@ -147,7 +147,7 @@ class NumberpoolServer:
         command = shlex.split(self.binary) if self.binary else [sys.executable, "-m", "numberpool"]
         if self.binary and shutil.which(command[0]) is None and not Path(command[0]).is_file():
             raise NumberpoolError(f"--numberpool-binary: {command[0]} is not an executable file or command")
-        return [*command, "serve", "--testing", "--host", "127.0.0.1", "--port", str(self.port),
+        return [*command, "serve", "--testing", "--entra", "--host", "127.0.0.1", "--port", str(self.port),
                 "--data-dir", str(self.data_dir), "--database", self.database,
                 *(("--admin-token", self.admin_token) if self.admin_token != DEV_ADMIN_TOKEN else ()),
                 *(("--inventory-size", str(self.inventory_size)) if self.inventory_size is not None else ()),
@@ -275,10 +275,10 @@ class NumberpoolServer:
         self.control("POST", "/_numberpool/reset", None if resource is None else {"resource": resource})
 
     def token(self, resource: str | None = None) -> str:
-        """A Microsoft Entra ID bearer token the server accepts (for `--entra` servers)."""
+        """A Microsoft Entra ID bearer token the server accepts, valid from the service's now (the test clock)."""
         from numberpool.tokens import development_token
 
-        return development_token(resource)
+        return development_token(resource, now=time.time() + self.clock.offset)
 
     def client(self, **kwargs: Any) -> Any:
         """A ready `PhoneNumbersClient` (azure-communication-phonenumbers) for the development resource."""
