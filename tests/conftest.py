@@ -14,6 +14,7 @@ import pytest
 from numberpool.core.resources import DEV_ACCESS_KEY
 from tests.support.hmac_auth import HmacAuth
 from numberpool.server.tls import development_tls
+from tests.support.reference import REFERENCE_ROOT, SPEC_ROOT, in_ci, missing_reason, reference_present
 from tests.support.server import ServerProcess
 
 # Store fixtures (engine, url, store, new_url, pg_database) for tests that run against both engines.
@@ -26,16 +27,11 @@ OTHER_SECONDARY_KEY = "c2Vjb25kLXRlbmFudC1zZWNvbmRhcnkta2V5LWZvci10ZXN0cw=="
 ENGINES = ("sqlite", "postgres")
 
 
-def _reference_root() -> Path:
-    """The read-only reference set: $NUMBERPOOL_REFERENCE, or `shared/reference` beside the repository."""
-    if os.environ.get("NUMBERPOOL_REFERENCE"):
-        return Path(os.environ["NUMBERPOOL_REFERENCE"])
-    repository = Path(__file__).resolve().parents[1]
-    return repository.parent / "shared" / "reference"
-
-
-REFERENCE_ROOT = _reference_root()
-SPEC_ROOT = REFERENCE_ROOT / "acs-spec" / "PhoneNumbers"
+def pytest_report_header(config: pytest.Config) -> str | None:
+    """Say once, at the top, when the reference set is missing (the tests that need it skip)."""
+    if reference_present():
+        return None
+    return f"numberpool: {missing_reason()}" + (" (CI=true: they fail)" if in_ci() else "")
 
 
 @pytest.fixture(scope="session")
