@@ -16,11 +16,7 @@ from tests.support.sdk import async_client, sync_client
 JSON = {"content-type": "application/json; charset=utf-8"}
 COUNTRIES = "/availablePhoneNumbers/countries"
 
-
-@pytest.fixture(autouse=True)
-def _spec_files() -> None:
-    """Without the official files the hooks have nothing to check against."""
-    require_reference()
+require_reference(module=True)  # without the official files the hooks have nothing to check against
 
 
 def test_raw_http_responses_are_checked(http: httpx.Client, other_http: httpx.Client) -> None:
