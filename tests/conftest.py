@@ -14,24 +14,17 @@ import pytest
 from numberpool.core.resources import DEV_ACCESS_KEY
 from tests.support.hmac_auth import HmacAuth
 from numberpool.server.tls import development_tls
-from tests.support.reference import REFERENCE_ROOT, SPEC_ROOT, in_ci, missing_reason, reference_present
 from tests.support.server import ServerProcess
 
-# Store fixtures (engine, url, store, new_url, pg_database) for tests that run against both engines.
-pytest_plugins = ["tests.support.stores"]
+# Store fixtures (engine, url, store, new_url, pg_database) for tests that run against both engines;
+# the reference set's one skip reason (tests/support/reference.py).
+pytest_plugins = ["tests.support.stores", "tests.support.reference"]
 
 # A second tenant, declared on the command line, for isolation tests.
 OTHER_RESOURCE = "tenant2"
 OTHER_KEY = "c2Vjb25kLXRlbmFudC1wcmltYXJ5LWtleS1mb3ItdGVzdHMtb25seQ=="
 OTHER_SECONDARY_KEY = "c2Vjb25kLXRlbmFudC1zZWNvbmRhcnkta2V5LWZvci10ZXN0cw=="
 ENGINES = ("sqlite", "postgres")
-
-
-def pytest_report_header(config: pytest.Config) -> str | None:
-    """Say once, at the top, when the reference set is missing (the tests that need it skip)."""
-    if reference_present():
-        return None
-    return f"numberpool: {missing_reason()}" + (" (CI=true: they fail)" if in_ci() else "")
 
 
 @pytest.fixture(scope="session")

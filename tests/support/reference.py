@@ -2,9 +2,10 @@
 
 The reference set (official OpenAPI files per api-version, recordings of the real service) sits
 beside the repository as `../shared/reference`, or wherever `$NUMBERPOOL_REFERENCE` says. A fresh
-clone has no such folder: the tests that need it then skip, all with the same reason from the same
-line, so pytest's summary (`-ra`) folds them into one line, and the session header says it once
-more. Under `CI=true` they fail instead: CI runs every test.
+clone has no such folder: the tests that need it then skip, all with the same reason, reported at
+the same place (the hooks below move skips raised in fixtures there too), so pytest's summary
+(`-ra`) folds them into one line; the session header says it once more. Under `CI=true` they
+fail instead: CI runs every test. Registered as a plugin by tests/conftest.py.
 
 Tests that only *check* responses against the spec along the way (the validating hooks of
 `tests/support/validation.py`) run either way and check what they can.
@@ -13,6 +14,7 @@ Tests that only *check* responses against the spec along the way (the validating
 from __future__ import annotations
 
 import os
+from collections.abc import Generator
 from pathlib import Path
 
 import pytest
@@ -52,3 +54,34 @@ def require_reference(spec_root: Path | None = None, *, module: bool = False) ->
     if in_ci():
         pytest.fail(f"{reason}; under CI=true they must run: restore it", pytrace=False)
     pytest.skip(reason, allow_module_level=module)
+
+
+# ---------------------------------------------------------------- pytest hooks
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    """Say once, at the top, when the reference set is missing."""
+    if reference_present():
+        return None
+    return f"numberpool: {missing_reason()}" + (" (CI=true: they fail)" if in_ci() else "")
+
+
+def _one_place(report: pytest.TestReport | pytest.CollectReport) -> None:
+    """A skip for the missing reference set is reported at require_reference, wherever it was raised."""
+    longrepr = report.longrepr
+    if report.skipped and isinstance(longrepr, tuple) and "the reference set is not at" in longrepr[2]:
+        report.longrepr = (__file__, require_reference.__code__.co_firstlineno, longrepr[2])
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    _one_place(report)
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+    report = yield
+    _one_place(report)
+    return report
