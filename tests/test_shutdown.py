@@ -99,22 +99,39 @@ def _slow_search(server: ServerProcess, outcomes: Outcomes) -> None:
         outcomes.run(lambda: client.post(f"{server.endpoint}{SEARCH_PATH}", content=body(), headers=headers))
 
 
-@pytest.fixture(params=ENGINES)
-def database(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield str(tmp_path / "shutdown.db")
+def _answering(server: ServerProcess) -> None:
+    """Wait until the server answers (with --workers the ready line comes before the workers serve)."""
+    deadline = time.monotonic() + 60
+    with _client(server) as client:
+        while True:
+            try:
+                if client.get(f"/availablePhoneNumbers/countries?{V}").status_code == 200:
+                    return
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+            time.sleep(0.1)
+
+
+@pytest.fixture(params=[*ENGINES, "sqlite, 2 workers"])
+def database(request: pytest.FixtureRequest, tmp_path) -> Iterator[tuple[str, int]]:
+    """The database URL and the number of worker processes."""
+    if request.param.startswith("sqlite"):
+        yield str(tmp_path / "shutdown.db"), 2 if "workers" in request.param else 1
         return
     url = postgres.create_database()
-    yield url
+    yield url, 1
     postgres.drop_database(url)
 
 
 def test_sigterm_under_load_finishes_in_flight_requests_and_exits_0(
-    database: str, tmp_path_factory: pytest.TempPathFactory, development_ca
+    database: tuple[str, int], tmp_path_factory: pytest.TempPathFactory, development_ca
 ) -> None:
-    args = ("--database", database, "--inventory-size", "200", "--operation-latency", str(LATENCY),
-            "--shutdown-timeout", "10")
+    url, workers = database
+    args = ("--database", url, "--inventory-size", "200", "--operation-latency", str(LATENCY),
+            "--shutdown-timeout", "10", "--workers", str(workers))
     server = ServerProcess(server_data_dir(tmp_path_factory, development_ca, "shutdown"), *args).start()
+    _answering(server)
     outcomes, stop = Outcomes(), threading.Event()
     threads = [threading.Thread(target=_load, args=(server, outcomes, stop)) for _ in range(LOAD_THREADS)]
     slow = [threading.Thread(target=_slow_search, args=(server, outcomes)) for _ in range(SLOW_REQUESTS)]
@@ -147,6 +164,7 @@ def test_sigterm_under_load_finishes_in_flight_requests_and_exits_0(
     # reports each one final once its latency has passed.
     later = ServerProcess(server_data_dir(tmp_path_factory, development_ca, "after"), *args).start()
     try:
+        _answering(later)
         with _client(later) as client:
             time.sleep(LATENCY)
             for operation_id in outcomes.operations:

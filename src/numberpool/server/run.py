@@ -21,6 +21,7 @@ from numberpool.core.context import Context
 from numberpool.core.seed import demo_seed_plan, ensure_demo_inventory
 from numberpool.core.timeutil import SharedClock
 from numberpool.server.config import MEMORY_DATABASES, ServerConfig
+from numberpool.server.graceful import GracefulHttpToolsProtocol
 from numberpool.server.tls import development_tls
 from numberpool.store import Store, open_store
 
@@ -143,7 +144,7 @@ def serve(config: ServerConfig) -> None:
     asyncio.run(prepare_store(config))
     common = dict(
         host=config.host, port=config.port, log_level="warning", access_log=False, lifespan="on",
-        timeout_graceful_shutdown=config.shutdown_timeout, **tls,
+        http=GracefulHttpToolsProtocol, timeout_graceful_shutdown=config.shutdown_timeout, **tls,
     )
     if config.workers > 1:
         os.environ[CONFIG_ENV] = config.to_json()
