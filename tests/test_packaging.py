@@ -115,6 +115,25 @@ def test_numberpool_serves_from_the_installed_wheel(installed: Path, tmp_path: P
             server.wait()
 
 
+# ---------------------------------------------------------------- make serve and make test
+
+
+def _make_plan(target: str, venv_dir: Path) -> str:
+    """What `make TARGET` would run in a checkout without a virtual environment (`make -n`)."""
+    plan = subprocess.run(["make", "-n", f"VENV={venv_dir}", target], cwd=REPOSITORY,
+                          capture_output=True, text=True, timeout=60)
+    assert plan.returncode == 0, plan.stderr
+    return plan.stdout
+
+
+def test_make_serve_installs_only_what_serving_needs_and_make_test_adds_the_test_tools(tmp_path: Path) -> None:
+    serve = _make_plan("serve", tmp_path / "venv")
+    installs = [line for line in serve.splitlines() if " -m pip install" in line and "--upgrade pip" not in line]
+    assert installs == [f"{tmp_path / 'venv'}/bin/python -m pip install --quiet -e ."], serve
+    test = _make_plan("test", tmp_path / "venv")
+    assert "pip install --quiet -e '.[test]'" in test, test
+
+
 # ---------------------------------------------------------------- Dockerfile and compose.yaml
 
 
