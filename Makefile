@@ -32,7 +32,7 @@ test: $(STAMP) tools
 	$(PY) -m pytest
 
 # wrk drives the benchmarks (and the benchmark smoke test); PgBouncer sits in front of PostgreSQL
-# in tests/test_pgbouncer.py. Debian's packages.
+# in the scale-out tests (tests/test_scale_out.py). Debian's packages.
 PGBOUNCER ?= /usr/sbin/pgbouncer
 tools:
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; } \
