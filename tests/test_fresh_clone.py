@@ -2,8 +2,8 @@
 
 The repository's files (tracked or not ignored, as they are in this checkout: what a commit of it
 would hold) are copied into a temporary folder with nothing beside it, and a few test files run
-there: the ones that need the official spec files skip, with one reason printed once in the
-header and folded into one line of the summary; the others pass. Under CI=true the same run fails.
+there: the ones that need the official spec files skip, with one reason printed on one line of
+the summary; the others pass. Under CI=true the same run fails.
 """
 
 from __future__ import annotations
@@ -54,10 +54,9 @@ def test_without_the_reference_set_the_tests_that_need_it_skip_with_one_reason(c
     output = run.stdout + run.stderr
     assert run.returncode == 0, output
     reason = [line for line in output.splitlines() if "reference set is not at" in line]
-    assert len(reason) == 2, output  # the header's line and the summary's one folded SKIPPED line
-    assert reason[0].startswith("numberpool: the reference set is not at"), output
-    assert reason[1].startswith("SKIPPED ["), output
-    assert str(clone.parent / "shared" / "reference") in reason[1]
+    assert len(reason) == 1, output  # one folded line in the summary, whatever the number of tests
+    assert reason[0].startswith("SKIPPED [") and int(reason[0][9:].split("]")[0]) >= 5, output
+    assert str(clone.parent / "shared" / "reference") in reason[0]
     assert " passed" in output and " skipped" in output, output
 
 

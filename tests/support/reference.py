@@ -4,8 +4,9 @@ The reference set (official OpenAPI files per api-version, recordings of the rea
 beside the repository as `../shared/reference`, or wherever `$NUMBERPOOL_REFERENCE` says. A fresh
 clone has no such folder: the tests that need it then skip, all with the same reason, reported at
 the same place (the hooks below move skips raised in fixtures there too), so pytest's summary
-(`-ra`) folds them into one line; the session header says it once more. Under `CI=true` they
-fail instead: CI runs every test. Registered as a plugin by tests/conftest.py.
+(`-ra`, the project's default) prints the reason once, on one line, with how many tests it
+skipped. Under `CI=true` they fail instead: CI runs every test. Registered as a plugin by
+tests/conftest.py.
 
 Tests that only *check* responses against the spec along the way (the validating hooks of
 `tests/support/validation.py`) run either way and check what they can.
@@ -57,13 +58,6 @@ def require_reference(spec_root: Path | None = None, *, module: bool = False) ->
 
 
 # ---------------------------------------------------------------- pytest hooks
-
-
-def pytest_report_header(config: pytest.Config) -> str | None:
-    """Say once, at the top, when the reference set is missing."""
-    if reference_present():
-        return None
-    return f"numberpool: {missing_reason()}" + (" (CI=true: they fail)" if in_ci() else "")
 
 
 def _one_place(report: pytest.TestReport | pytest.CollectReport) -> None:
