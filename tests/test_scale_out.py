@@ -87,7 +87,13 @@ def cluster(request, development_ca, tmp_path):
     for data_dir in data_dirs:
         shutil.copytree(development_ca, data_dir / "tls")
     servers = [ServerProcess(data_dirs[0], *args).start()]
-    servers.append(ServerProcess(data_dirs[1], *args).start())  # the database is seeded by now
+    try:
+        servers.append(ServerProcess(data_dirs[1], *args).start())  # the database is seeded by now
+    except BaseException:  # nothing left running or stored when the second one cannot start
+        servers[0].stop()
+        if request.param in ("postgres", "pgbouncer"):
+            postgres.drop_database(direct)
+        raise
     nodes = Cluster(database, servers, data_dirs, development_ca / "ca.pem", args)
     yield nodes
     nodes.stop()
