@@ -1,21 +1,29 @@
 # The two set-up commands of the README: `make serve` and `make test`.
-# Each bootstraps its own virtual environment in .venv.
+# Both use the virtual environment in .venv: `make serve` installs only what serving needs
+# (SERVE_STAMP), `make test` adds the test tools (STAMP, the `[test]` extra).
 
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+SERVE_STAMP := $(VENV)/.installed-serve
 ARGS ?=
 
 .PHONY: serve test bench bench-quick tools fuzz soak clean
 
-$(STAMP): pyproject.toml
+$(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
 
-serve: $(STAMP)
+$(SERVE_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -e .
+	touch $(SERVE_STAMP)
+
+$(STAMP): pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(SERVE_STAMP) $(STAMP)
+
+serve: $(SERVE_STAMP)
 	$(VENV)/bin/numberpool serve $(ARGS)
 
 # The JavaScript SDK test installs its own pinned packages (`npm ci` in tests/js, once per lock);
@@ -25,10 +33,15 @@ serve: $(STAMP)
 test: $(STAMP) tools
 	$(PY) -m pytest
 
-# wrk drives the benchmarks (and the benchmark smoke test); Debian's package.
+# wrk drives the benchmarks (and the benchmark smoke test); PgBouncer sits in front of PostgreSQL
+# in the scale-out tests (tests/test_scale_out.py). Debian's packages.
+PGBOUNCER ?= /usr/sbin/pgbouncer
 tools:
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; } \
 		|| echo "warning: could not install wrk (apt-get wrk); the benchmark smoke test will fail" >&2
+	@test -x $(PGBOUNCER) || command -v pgbouncer >/dev/null 2>&1 \
+		|| { apt-get update -qq && apt-get install -y -qq --no-install-recommends pgbouncer; } \
+		|| echo "warning: could not install pgbouncer (apt-get pgbouncer); the PgBouncer test will fail" >&2
 
 bench/prism/node_modules/.package-lock.json: bench/prism/package-lock.json
 	cd bench/prism && npm ci --no-audit --no-fund --loglevel=error

@@ -16,26 +16,15 @@ from tests.support.hmac_auth import HmacAuth
 from numberpool.server.tls import development_tls
 from tests.support.server import ServerProcess
 
-# Store fixtures (engine, url, store, new_url, pg_database) for tests that run against both engines.
-pytest_plugins = ["tests.support.stores"]
+# Store fixtures (engine, url, store, new_url, pg_database) for tests that run against both engines;
+# the reference set's one skip reason (tests/support/reference.py).
+pytest_plugins = ["tests.support.stores", "tests.support.reference"]
 
 # A second tenant, declared on the command line, for isolation tests.
 OTHER_RESOURCE = "tenant2"
 OTHER_KEY = "c2Vjb25kLXRlbmFudC1wcmltYXJ5LWtleS1mb3ItdGVzdHMtb25seQ=="
 OTHER_SECONDARY_KEY = "c2Vjb25kLXRlbmFudC1zZWNvbmRhcnkta2V5LWZvci10ZXN0cw=="
 ENGINES = ("sqlite", "postgres")
-
-
-def _reference_root() -> Path:
-    """The read-only reference set: $NUMBERPOOL_REFERENCE, or `shared/reference` beside the repository."""
-    if os.environ.get("NUMBERPOOL_REFERENCE"):
-        return Path(os.environ["NUMBERPOOL_REFERENCE"])
-    repository = Path(__file__).resolve().parents[1]
-    return repository.parent / "shared" / "reference"
-
-
-REFERENCE_ROOT = _reference_root()
-SPEC_ROOT = REFERENCE_ROOT / "acs-spec" / "PhoneNumbers"
 
 
 @pytest.fixture(scope="session")

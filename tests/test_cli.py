@@ -111,6 +111,11 @@ def test_bad_flags_are_refused_with_a_clear_message(tmp_path):
     assert half_tls.returncode == 2 and "--cert and --key go together" in half_tls.stderr
     bad_db = _serve_fails("--data-dir", str(tmp_path), "--database", "mysql://x")
     assert bad_db.returncode == 2 and "unsupported database URL" in bad_db.stderr
+    bad_cache = _serve_fails("--data-dir", str(tmp_path), "--database", "postgresql://h/db?statement_cache_size=off")
+    assert bad_cache.returncode == 2 and "statement_cache_size must be a whole number" in bad_cache.stderr
+    assert "Traceback" not in bad_cache.stderr
+    bad_timeout = _serve_fails("--data-dir", str(tmp_path), "--shutdown-timeout", "-1")
+    assert bad_timeout.returncode == 2 and "--shutdown-timeout must be" in bad_timeout.stderr
 
 
 def test_a_taken_port_is_reported_and_the_process_exits(tmp_path, server):

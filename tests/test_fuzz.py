@@ -37,7 +37,8 @@ from schemathesis.checks import CheckContext, CheckFunction
 from schemathesis.specs.openapi import checks as openapi_checks
 
 from numberpool.core.resources import DEV_ACCESS_KEY
-from tests.conftest import SPEC_ROOT, server_data_dir, signed_client
+from tests.conftest import server_data_dir, signed_client
+from tests.support.reference import SPEC_ROOT, require_reference
 from tests.support.acs import bought, start_search
 from tests.support.hmac_auth import sign_headers
 from tests.support.server import ServerProcess
@@ -154,6 +155,7 @@ def _nullable_request_members(doc: dict[str, Any]) -> None:
         parameter["schema"] = rewrite(parameter["schema"])
 
 
+require_reference(module=True)  # the cases are generated from the official files, at import
 SCHEMAS = {version: schemathesis.openapi.from_dict(load_spec(version)) for version in VERSIONS}
 
 

@@ -1,7 +1,9 @@
 """Two server processes, one database: racing clients, kill -9, restart — and the invariant holds.
 
 Runs on both engines: PostgreSQL (the scale-out engine) and SQLite (two processes
-on one WAL-mode file).
+on one WAL-mode file), and on PostgreSQL through a real PgBouncer in transaction mode
+(`?statement_cache_size=0`, docs/scaling.md), whose few server connections the two
+processes' pools share transaction by transaction.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from numberpool.store import open_store
 from tests.conftest import OTHER_KEY, OTHER_RESOURCE
 from tests.support import postgres
 from tests.support.hmac_auth import HmacAuth
+from tests.support.pgbouncer import PgBouncer
 from tests.support.server import ServerProcess
 
 from numberpool.core.model import NumberType
@@ -67,10 +70,15 @@ class Cluster:
             server.stop()
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", "postgres", "pgbouncer"])
 def cluster(request, development_ca, tmp_path):
-    if request.param == "postgres":
-        database = postgres.create_database()
+    bouncer = None
+    if request.param == "pgbouncer":
+        bouncer = PgBouncer().start()
+        request.addfinalizer(bouncer.stop)
+    if request.param in ("postgres", "pgbouncer"):
+        direct = postgres.create_database()
+        database = bouncer.url(direct) if bouncer else direct
     else:
         database = str(tmp_path / "shared.db")
     args = ("--database", database, "--inventory-size", str(POOL), "--hold-minutes", "0.05",
@@ -79,12 +87,20 @@ def cluster(request, development_ca, tmp_path):
     for data_dir in data_dirs:
         shutil.copytree(development_ca, data_dir / "tls")
     servers = [ServerProcess(data_dirs[0], *args).start()]
-    servers.append(ServerProcess(data_dirs[1], *args).start())  # the database is seeded by now
+    try:
+        servers.append(ServerProcess(data_dirs[1], *args).start())  # the database is seeded by now
+    except BaseException:  # nothing left running or stored when the second one cannot start
+        servers[0].stop()
+        if request.param in ("postgres", "pgbouncer"):
+            postgres.drop_database(direct)
+        raise
     nodes = Cluster(database, servers, data_dirs, development_ca / "ca.pem", args)
     yield nodes
     nodes.stop()
-    if request.param == "postgres":
-        postgres.drop_database(database)
+    if bouncer:
+        bouncer.stop()  # its server connections would keep the database from being dropped
+    if request.param in ("postgres", "pgbouncer"):
+        postgres.drop_database(direct)
 
 
 def _client(cluster: Cluster, index: int, resource: str) -> httpx.AsyncClient:

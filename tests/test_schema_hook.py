@@ -9,11 +9,14 @@ import pytest
 
 from tests.support import validation
 from tests.support.acs import US_TOLL_FREE, cancel, poll, start_search, v
+from tests.support.reference import require_reference
 from tests.support.schema import SchemaMismatch
 from tests.support.sdk import async_client, sync_client
 
 JSON = {"content-type": "application/json; charset=utf-8"}
 COUNTRIES = "/availablePhoneNumbers/countries"
+
+require_reference(module=True)  # without the official files the hooks have nothing to check against
 
 
 def test_raw_http_responses_are_checked(http: httpx.Client, other_http: httpx.Client) -> None:

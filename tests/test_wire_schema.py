@@ -120,8 +120,23 @@ def test_schema_helper_knows_the_versions_apart() -> None:
         old.validate({**result, "phoneNumberType": "mobile"}, template, "GET", 200)
 
 
-def test_schema_helper_fails_loudly_without_the_reference_set(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
-    monkeypatch.setattr(schema_module, "SPEC_ROOT", tmp_path / "nowhere")
+def test_schema_helper_skips_without_the_reference_set_and_fails_under_ci(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    monkeypatch.setattr(schema_module, "SPEC_ROOT", tmp_path / "nowhere" / "acs-spec" / "PhoneNumbers")
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="reference set is not at .*nowhere"):
+        ApiSchema("2025-06-01")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="under CI=true they must run"):
+        ApiSchema("2025-06-01")
+
+
+def test_schema_helper_fails_loudly_when_one_file_of_the_reference_set_is_missing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    (tmp_path / "stable").mkdir()
+    monkeypatch.setattr(schema_module, "SPEC_ROOT", tmp_path)
     with pytest.raises(pytest.fail.Exception, match="(?s)not found.*do not skip"):
         ApiSchema("2025-06-01")
 

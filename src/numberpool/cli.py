@@ -10,7 +10,13 @@ from pathlib import Path
 
 from numberpool import __version__
 from numberpool.core.resources import parse_resource_flag
-from numberpool.server.config import DEFAULT_DATA_DIR, DEFAULT_PORT, ServerConfig, load_file
+from numberpool.server.config import (
+    DEFAULT_DATA_DIR,
+    DEFAULT_PORT,
+    DEFAULT_SHUTDOWN_TIMEOUT,
+    ServerConfig,
+    load_file,
+)
 
 
 def _server_flags(parser: argparse.ArgumentParser) -> None:
@@ -46,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="PostgreSQL connections per worker process (default 10)")
     serve.add_argument("--workers", type=int, default=1,
                        help="worker processes sharing the port (default 1); all share one database")
+    serve.add_argument("--shutdown-timeout", type=float, default=DEFAULT_SHUTDOWN_TIMEOUT,
+                       help="on SIGTERM, seconds to let in-flight requests finish before closing their "
+                            f"connections (default {DEFAULT_SHUTDOWN_TIMEOUT:g})")
     serve.add_argument("--resource", action="append", default=[], metavar="ID=KEY[,KEY2]",
                        help="declare another resource (tenant) with base64 access keys; repeatable")
     serve.add_argument("--config", type=Path, help="TOML file with [[resources]] tables (id, keys)")
@@ -98,6 +107,7 @@ def _config(args: argparse.Namespace) -> ServerConfig:
         config.sweep_seconds = args.sweep_seconds
         config.workers = args.workers
         config.pool_size = args.pool_size
+        config.shutdown_timeout = args.shutdown_timeout
         config.skip_api_version_check = args.skip_api_version_check
         config.seed = args.seed
         config.testing = args.testing

@@ -10,11 +10,16 @@ from pathlib import Path
 from numberpool.api.admin_auth import DEV_ADMIN_TOKEN
 from numberpool.core.context import MAX_HOLD_MINUTES, Settings
 from numberpool.core.resources import DEV_ACCESS_KEY, DEV_RESOURCE, ResourceSpec
+from numberpool.store.postgres_options import postgres_options
 
 DEFAULT_PORT = 8443
 DEFAULT_DATA_DIR = Path(".numberpool")
 DATABASE_SCHEMES = ("sqlite", "postgresql", "postgres")
 MEMORY_DATABASES = ("memory", ":memory:", "sqlite://", "sqlite:///:memory:")
+# Every request is answered in milliseconds, so a few seconds is plenty for those in flight.
+# Without a bound, each idle keep-alive TLS client (SDKs pool connections) keeps a stopping
+# server waiting for its close_notify, up to asyncio's 30 s.
+DEFAULT_SHUTDOWN_TIMEOUT = 3.0
 
 
 @dataclass
@@ -32,6 +37,8 @@ class ServerConfig:
     sweep_seconds: float = 30.0
     workers: int = 1
     pool_size: int = 10
+    shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT
+    """On SIGTERM: seconds in-flight requests get to finish once the server stops accepting."""
     skip_api_version_check: bool = False
     seed: int | None = None
     testing: bool = False
@@ -91,6 +98,8 @@ class ServerConfig:
     def validate(self) -> None:
         if self.pool_size < 1:
             raise ValueError("--pool-size must be at least 1")
+        if not 0 <= self.shutdown_timeout < float("inf"):
+            raise ValueError("--shutdown-timeout must be a number of seconds, 0 or more")
         if self.workers < 1:
             raise ValueError("--workers must be at least 1")
         if not 0 < self.hold_minutes <= MAX_HOLD_MINUTES:
@@ -108,6 +117,8 @@ class ServerConfig:
             raise ValueError(
                 f"unsupported database URL scheme {scheme!r}: use a SQLite file path, 'memory' or postgresql://"
             )
+        if scheme in ("postgresql", "postgres"):
+            postgres_options(self.database_url())  # its own query parameters: a bad one is named now
         if self.workers > 1 and self.database_url() in MEMORY_DATABASES:
             raise ValueError("an in-memory database lives in one process: use a file or PostgreSQL with --workers")
         ids = [r.id for r in self.resources]

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import socket
 import sys
 import time
@@ -23,15 +24,11 @@ from numberpool.core.seed import demo_seed_plan, ensure_demo_inventory
 from numberpool.core.timeutil import SharedClock
 from numberpool.api.admin_auth import DEV_ADMIN_TOKEN
 from numberpool.server.config import MEMORY_DATABASES, ServerConfig
+from numberpool.server.graceful import GracefulHttpToolsProtocol
 from numberpool.server.tls import development_tls
 from numberpool.store import Store, open_store
 
 log = logging.getLogger("numberpool")
-
-# Every request is answered in milliseconds, so a few seconds is plenty for those in
-# flight. Without a bound, each idle keep-alive TLS client (SDKs pool connections)
-# keeps a stopping server waiting for its close_notify, up to asyncio's 30 s.
-GRACEFUL_SHUTDOWN_SECONDS = 3
 
 CONFIG_ENV = "NUMBERPOOL_SERVER_CONFIG"
 READY = "numberpool: ready. Connection string: "
@@ -159,8 +156,21 @@ def _announce_testing(config: ServerConfig) -> None:
         say(f"numberpool: the well-known development admin token opens them: Authorization: Bearer {DEV_ADMIN_TOKEN}")
 
 
+def _exit_after_shutdown(signum: int, frame: object) -> None:
+    """SIGTERM is how orchestrators stop a service: a clean stop, exit status 0.
+
+    While it serves, uvicorn handles SIGTERM itself (stop accepting, let in-flight requests
+    finish within --shutdown-timeout, run the lifespan's shutdown) and then raises the signal
+    again for the handler that was there before it: this one. Before it serves (migrating,
+    seeding: both resume on the next start), this one simply stops the process. With
+    --workers, uvicorn's supervisor stops the workers the same way and exits 0 itself.
+    """
+    raise SystemExit(0)
+
+
 def serve(config: ServerConfig) -> None:
     config.validate()
+    signal.signal(signal.SIGTERM, _exit_after_shutdown)
     config.data_dir.mkdir(parents=True, exist_ok=True)
     tls = _tls_options(config)
     _announce_entra(config)
@@ -170,7 +180,7 @@ def serve(config: ServerConfig) -> None:
         _announce_testing(config)
     common = dict(
         host=config.host, port=config.port, log_level="warning", access_log=False, lifespan="on",
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS, **tls,
+        http=GracefulHttpToolsProtocol, timeout_graceful_shutdown=config.shutdown_timeout, **tls,
     )
     if config.workers > 1:
         os.environ[CONFIG_ENV] = config.to_json()

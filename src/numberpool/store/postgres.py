@@ -56,6 +56,7 @@ from numberpool.core.timeutil import to_epoch
 from numberpool.store.base import RESERVATION_RETENTION_SECONDS, OutOfStock, Pick, SearchRecord, hold_and_record
 from numberpool.store.invariant import INVARIANT_SQL
 from numberpool.store.migrations import migrations
+from numberpool.store.postgres_options import postgres_options
 from numberpool.store.postgres_testing import PostgresTesting
 from numberpool.store.rows import (
     number_from_row,
@@ -532,11 +533,16 @@ class PostgresStore(PostgresTesting):
         """Connect a pool to `url` (postgresql:// or postgres://) and bring the schema up to date.
 
         Query parameters asyncpg does not know are sent as server settings, so
-        `?search_path=tenant_a` selects a schema.
+        `?search_path=tenant_a` selects a schema; `?statement_cache_size=0` is numberpool's
+        own, for PgBouncer in transaction mode (store/postgres_options.py).
         """
         if not 1 <= min_size <= max_size:
             raise ValueError(f"pool sizes must satisfy 1 <= min_size <= max_size, got {min_size} and {max_size}")
-        pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, reset=_keep_session)
+        options = postgres_options(url)
+        pool = await asyncpg.create_pool(
+            options.dsn, min_size=min_size, max_size=max_size, reset=_keep_session,
+            statement_cache_size=options.statement_cache_size,
+        )
         store = cls(pool)
         if upgrade:
             try:
