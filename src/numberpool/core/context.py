@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -33,6 +34,8 @@ class Context:
     settings: Settings = field(default_factory=Settings)
     clock: Clock = field(default_factory=Clock)
     catalog: CatalogCache = field(default_factory=CatalogCache)
+    operation_recorded: Callable[[Operation], None] = field(default=lambda operation: None)
+    """Called with each long-running operation once it is committed (the operations counter of /metrics)."""
 
     def random(self, *key: object) -> random.Random:
         """A generator for one request: seeded by the settings' seed and `key` if there is a seed, else fresh."""

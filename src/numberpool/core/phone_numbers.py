@@ -76,6 +76,7 @@ async def release_number(ctx: Context, resource: str, raw: str) -> Operation:
         await tx.release_number(e164)
         operation = ctx.new_operation(resource, OperationType.RELEASE, f"release_{new_id()}")
         await tx.insert_operation(operation)
+    ctx.operation_recorded(operation)
     return operation
 
 
@@ -102,4 +103,5 @@ async def update_capabilities(
             resource_location=number_location(e164),
         )
         await tx.insert_operation(operation)
+    ctx.operation_recorded(operation)
     return operation

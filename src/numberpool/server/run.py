@@ -8,20 +8,26 @@ import logging
 import os
 import socket
 import sys
+import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
-from uvicorn.supervisors import Multiprocess
 
 from numberpool.api.app import create_app
+from numberpool.api.health import Readiness
+from numberpool.api.metrics import Metrics
+from numberpool.api.metrics_endpoint import metrics_app
 from numberpool.core.context import Context
 from numberpool.core.seed import demo_seed_plan, ensure_demo_inventory
 from numberpool.core.timeutil import SharedClock
 from numberpool.server.config import MEMORY_DATABASES, ServerConfig
+from numberpool.server.logs import configure_logging
+from numberpool.server.metrics_dir import MetricsMultiprocess, multiprocess_metrics
 from numberpool.server.tls import development_tls
-from numberpool.store import Store, open_store
+from numberpool.store import Store, is_postgres_url, open_store
 
 log = logging.getLogger("numberpool")
 
@@ -63,7 +69,7 @@ async def _seed(store: Store, config: ServerConfig) -> None:
         say(f"numberpool: seeded {added} numbers in {time.monotonic() - started:.1f}s")
 
 
-async def _sweep_forever(ctx: Context, every: float) -> None:
+async def _sweep_forever(ctx: Context, every: float, succeeded: Callable[[], None]) -> None:
     while True:
         await asyncio.sleep(every)
         try:
@@ -71,15 +77,23 @@ async def _sweep_forever(ctx: Context, every: float) -> None:
             returned = await ctx.store.sweep_expired(ctx.clock.epoch())
             if returned:
                 log.info("sweep returned %d expired holds to the inventory", returned)
-        except Exception:  # the next sweep tries again
+            succeeded()
+        except Exception:  # the next sweep tries again; /readyz fails once it has failed for long
             log.exception("sweep failed")
 
 
-def build_app(config: ServerConfig) -> Starlette:
+def build_app(config: ServerConfig, metrics: Metrics | None = None) -> Starlette:
     """The ASGI app of one process; its store opens and its sweeper starts with the lifespan."""
     ctx = Context(store=_NotOpen(), settings=config.settings())  # type: ignore[arg-type]
     if config.test_clock:
         ctx.clock = SharedClock()
+    metrics = metrics or Metrics()
+    ctx.operation_recorded = metrics.operation_recorded
+    readiness = Readiness(ctx, "postgres" if is_postgres_url(config.database_url()) else "sqlite", config.sweep_seconds)
+
+    def sweep_succeeded() -> None:
+        readiness.sweep_succeeded()
+        metrics.sweep_succeeded(time.time())
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -88,7 +102,8 @@ def build_app(config: ServerConfig) -> Starlette:
             await _seed(ctx.store, config)
         if isinstance(ctx.clock, SharedClock):
             ctx.clock.store = ctx.store
-        sweeper = asyncio.create_task(_sweep_forever(ctx, config.sweep_seconds))
+        sweeper = asyncio.create_task(_sweep_forever(ctx, config.sweep_seconds, sweep_succeeded))
+        metrics.serving(time.time())
         try:
             yield
         finally:
@@ -100,13 +115,15 @@ def build_app(config: ServerConfig) -> Starlette:
     resources = [spec.to_resource() for spec in config.resources]
     return create_app(
         ctx, resources, skip_api_version_check=config.skip_api_version_check, lifespan=lifespan,
-        test_clock=config.test_clock,
+        test_clock=config.test_clock, metrics=metrics, metrics_route=config.metrics_port is None, readiness=readiness,
     )
 
 
 def worker_app() -> Starlette:
     """The app factory each worker process imports; the parent passes the config in the environment."""
-    return build_app(ServerConfig.from_json(os.environ[CONFIG_ENV]))
+    config = ServerConfig.from_json(os.environ[CONFIG_ENV])
+    configure_logging(config.log_format, config.log_level)
+    return build_app(config)
 
 
 class _NotOpen:
@@ -129,26 +146,41 @@ def _tls_options(config: ServerConfig) -> dict[str, str]:
 def serve(config: ServerConfig) -> None:
     config.validate()
     config.data_dir.mkdir(parents=True, exist_ok=True)
+    configure_logging(config.log_format, config.log_level)
     tls = _tls_options(config)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     asyncio.run(prepare_store(config))
     common = dict(
-        host=config.host, port=config.port, log_level="warning", access_log=False, lifespan="on",
+        host=config.host, log_level=config.log_level, log_config=None, access_log=False, lifespan="on",
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS, **tls,
     )
-    if config.workers > 1:
-        os.environ[CONFIG_ENV] = config.to_json()
-        uv_config = uvicorn.Config("numberpool.server.run:worker_app", factory=True, workers=config.workers, **common)
-        try:
-            sock = uv_config.bind_socket()
-        except SystemExit:
-            raise SystemExit(1) from None
-        say(f"numberpool: {config.workers} worker processes")
-        say(READY + config.connection_string())
-        Multiprocess(uv_config, sockets=[sock]).run()
-        return
+    with contextlib.ExitStack() as stack:
+        if config.workers > 1:
+            stack.enter_context(multiprocess_metrics())  # before anything imports prometheus-client
+        metrics = Metrics() if config.workers == 1 else None  # the workers' own are in the directory
+        if config.metrics_port is not None:
+            stack.enter_context(_metrics_server(config, common, metrics))
+        if config.workers > 1:
+            _serve_workers(config, common)
+        else:
+            _serve_one(config, common, metrics)
 
-    server = uvicorn.Server(uvicorn.Config(build_app(config), **common))
+
+def _serve_workers(config: ServerConfig, common: dict[str, Any]) -> None:
+    os.environ[CONFIG_ENV] = config.to_json()
+    uv_config = uvicorn.Config(
+        "numberpool.server.run:worker_app", factory=True, workers=config.workers, port=config.port, **common
+    )
+    try:
+        sock = uv_config.bind_socket()
+    except SystemExit:
+        raise SystemExit(1) from None
+    say(f"numberpool: {config.workers} worker processes")
+    say(READY + config.connection_string())
+    MetricsMultiprocess(uv_config, sockets=[sock]).run()
+
+
+def _serve_one(config: ServerConfig, common: dict[str, Any], metrics: Metrics | None) -> None:
+    server = uvicorn.Server(uvicorn.Config(build_app(config, metrics), port=config.port, **common))
     bind = server.startup
 
     async def startup(sockets: list[socket.socket] | None = None) -> None:
@@ -160,3 +192,31 @@ def serve(config: ServerConfig) -> None:
     server.run()
     if not server.started:
         raise SystemExit(1)
+
+
+@contextlib.contextmanager
+def _metrics_server(config: ServerConfig, common: dict[str, Any], metrics: Metrics | None) -> Iterator[None]:
+    """`--metrics-port`: /metrics alone on its own port, served by a thread of this process with a store of its own.
+
+    With one process its instruments are this process's (the same registry); with workers,
+    the multiprocess directory's.
+    """
+    ctx = Context(store=_NotOpen(), settings=config.settings())  # type: ignore[arg-type]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        ctx.store = await open_store(config.database_url(), min_size=1, max_size=1)
+        try:
+            yield
+        finally:
+            await ctx.store.close()
+
+    server = uvicorn.Server(uvicorn.Config(metrics_app(metrics, ctx, lifespan), port=config.metrics_port, **common))
+    # uvicorn installs no signal handlers off the main thread: the main server owns them.
+    thread = threading.Thread(target=server.run, name="numberpool-metrics", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        thread.join(GRACEFUL_SHUTDOWN_SECONDS + 2)

@@ -1,0 +1,50 @@
+"""What each request leaves behind: a sample in the HTTP histogram and one access log line.
+
+The line carries the request's ids (see `request_ids`), its route template (never the raw path
+or query), status, duration and resource: never a header, so never a key, signature or token.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from numberpool.api.metrics import Metrics
+from numberpool.api.request_ids import RequestIds
+
+ACCESS_LOG = logging.getLogger("numberpool.access")
+
+
+class Observer:
+    def __init__(self, metrics: Metrics | None = None) -> None:
+        self.metrics = metrics
+
+    def finish(
+        self,
+        method: str,
+        route: str,
+        status: int,
+        started: float,
+        ids: RequestIds,
+        resource: str | None = None,
+        error_code: str | None = None,
+    ) -> None:
+        """Record the request that began at `started` (`time.perf_counter()`) and was answered `status`."""
+        seconds = time.perf_counter() - started
+        if self.metrics is not None:
+            self.metrics.observe_request(method, route, status, seconds)
+        if ACCESS_LOG.isEnabledFor(logging.INFO):
+            ACCESS_LOG.info(
+                "%s %s %d", method, route, status,
+                extra={
+                    "request_id": ids.request_id,
+                    "correlation_vector": ids.correlation_vector,
+                    "client_request_id": ids.client_request_id,
+                    "method": method,
+                    "route": route,
+                    "status": status,
+                    "duration_ms": round(seconds * 1000, 3),
+                    "resource": resource,
+                    "error_code": error_code,
+                },
+            )
