@@ -174,6 +174,9 @@ def _serve_workers(config: ServerConfig, common: dict[str, Any]) -> None:
         sock = uv_config.bind_socket()
     except SystemExit:
         raise SystemExit(1) from None
+    # Listening now, not when the first worker starts: a client connecting after "ready" waits
+    # in the backlog instead of being refused while the workers import and open their stores.
+    sock.listen(uv_config.backlog)
     say(f"numberpool: {config.workers} worker processes")
     say(READY + config.connection_string())
     MetricsMultiprocess(uv_config, sockets=[sock]).run()
