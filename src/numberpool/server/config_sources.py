@@ -130,9 +130,9 @@ def config_path(argv_value: Path | None, environ: Mapping[str, str]) -> Path | N
 
 
 def describe(parser: argparse.ArgumentParser) -> list[tuple[str, str, str]]:
-    """(flag, variable, file key) of each settable flag, for the documentation's table."""
-    return [(flag_name(a), env_name(a), flag_name(a).lstrip("-")) for a in settable(parser)
-            if a.help != argparse.SUPPRESS]
+    """(flag, variable, file key or "—") of each settable flag, for the documentation's table."""
+    return [(flag_name(a), env_name(a), "—" if a.dest == "config" else flag_name(a).lstrip("-"))
+            for a in settable(parser) if a.help != argparse.SUPPRESS]
 
 
 __all__ = ["apply_defaults", "config_path", "convert", "describe", "env_name", "read_file"]
