@@ -118,6 +118,18 @@ def test_the_documentation_lists_every_serve_flag():
         assert key == "—" or f"`{key}`" in table, flag
 
 
+def test_the_documented_config_file(tmp_path):
+    import re
+
+    example = re.search(r"```toml\n(.*?)```", OPERATIONS_DOC.read_text(), re.S).group(1)
+    file = tmp_path / "numberpool.toml"
+    file.write_text(example)
+    config = config_of("--config", str(file))
+    assert (config.port, config.host, config.workers, config.metrics_port) == (8443, "0.0.0.0", 4, 9464)
+    assert config.database_url().startswith("postgresql://") and config.log_format == "json"
+    assert "contoso" in {r.id for r in config.resources}
+
+
 def test_a_server_configured_by_environment_and_file(tmp_path, development_ca):
     import shutil
 
