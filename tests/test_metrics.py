@@ -75,13 +75,21 @@ def test_inventory_gauges_follow_a_search(server, http):
     before = inventory(scrape(server.endpoint, server.ca), "US", "tollFree")
     assert set(before) >= {"available", "held", "reserved", "purchased", "aging"}  # zeros too, for alerts
     started = start_search(http, NEWEST, quantity=3)
-    after = inventory(scrape(server.endpoint, server.ca), "US", "tollFree")
-    assert after["held"] == before["held"] + 3
+    # a count is reused for 20 times as long as it took (milliseconds here): wait that out
+    after = settled(server, lambda counts: counts["held"] == before["held"] + 3)
     assert after["available"] == before["available"] - 3
     assert sum(after.values()) == sum(before.values())
     search_id = started.headers["Location"].split("?")[0].rsplit("/", 1)[-1]
     cancel(http, search_id)
-    assert inventory(scrape(server.endpoint, server.ca), "US", "tollFree") == before
+    assert settled(server, lambda counts: counts == before)
+
+
+def settled(server: ServerProcess, expected) -> dict[str, float]:
+    deadline = time.monotonic() + 10
+    while not expected(counts := inventory(scrape(server.endpoint, server.ca), "US", "tollFree")):
+        assert time.monotonic() < deadline, counts
+        time.sleep(0.05)
+    return counts
 
 
 def _children(pid: int) -> set[int]:

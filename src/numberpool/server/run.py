@@ -156,6 +156,8 @@ def serve(config: ServerConfig) -> None:
     with contextlib.ExitStack() as stack:
         if config.workers > 1:
             stack.enter_context(multiprocess_metrics())  # before anything imports prometheus-client
+        else:  # one process keeps its samples in memory; never sum another run's leftover files
+            os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
         metrics = Metrics() if config.workers == 1 else None  # the workers' own are in the directory
         if config.metrics_port is not None:
             stack.enter_context(_metrics_server(config, common, metrics))
