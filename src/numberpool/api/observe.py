@@ -34,17 +34,18 @@ class Observer:
         if self.metrics is not None:
             self.metrics.observe_request(method, route, status, seconds)
         if ACCESS_LOG.isEnabledFor(logging.INFO):
-            ACCESS_LOG.info(
-                "%s %s %d", method, route, status,
-                extra={
-                    "request_id": ids.request_id,
-                    "correlation_vector": ids.correlation_vector,
-                    "client_request_id": ids.client_request_id,
-                    "method": method,
-                    "route": route,
-                    "status": status,
-                    "duration_ms": round(seconds * 1000, 3),
-                    "resource": resource,
-                    "error_code": error_code,
-                },
-            )
+            # A record made directly: `Logger.info` would also walk the stack for the caller's
+            # file and line, a third of the line's cost, to say what every access line says.
+            record = logging.LogRecord(ACCESS_LOG.name, logging.INFO, __file__, 0, "%s %s %d",
+                                       (method, route, status), None)
+            record.access = True
+            record.request_id = ids.request_id
+            record.correlation_vector = ids.correlation_vector
+            record.client_request_id = ids.client_request_id
+            record.method = method
+            record.route = route
+            record.status = status
+            record.duration_ms = round(seconds * 1000, 3)
+            record.resource = resource
+            record.error_code = error_code
+            ACCESS_LOG.handle(record)

@@ -46,9 +46,20 @@ def _fields(record: logging.LogRecord) -> dict[str, Any]:
     return fields
 
 
+_second: list[Any] = [None, ""]  # the last whole second formatted, and its text
+
+
 def _timestamp(record: logging.LogRecord) -> str:
     seconds = int(record.created)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{int(record.msecs):03d}Z"
+    if _second[0] != seconds:
+        _second[:] = [seconds, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))]
+    return f"{_second[1]}.{int(record.msecs):03d}Z"
+
+
+def _event(record: logging.LogRecord) -> str:
+    """The message; masked unless it is an access line, made only of the route table's templates."""
+    message = record.getMessage()
+    return message if getattr(record, "access", False) else redact(message)
 
 
 class JsonFormatter(logging.Formatter):
@@ -59,7 +70,7 @@ class JsonFormatter(logging.Formatter):
             "time": _timestamp(record),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "event": redact(record.getMessage()),
+            "event": _event(record),
             **_fields(record),
         }
         if record.exc_info:
@@ -75,7 +86,7 @@ class TextFormatter(logging.Formatter):
         for name in ("method", "route", "status"):  # already in the access line's event
             fields.pop(name, None)
         extra = " ".join(f"{name}={value}" for name, value in fields.items())
-        line = f"{_timestamp(record)} {record.levelname:<7} {record.name} {redact(record.getMessage())}"
+        line = f"{_timestamp(record)} {record.levelname:<7} {record.name} {_event(record)}"
         if extra:
             line += " " + extra
         if record.exc_info:
