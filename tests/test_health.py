@@ -104,7 +104,7 @@ async def test_readiness_fails_when_the_sweep_stalls_or_the_database_is_gone(eng
     from numberpool.store import open_store
 
     store = await open_store(await new_url(engine))
-    readiness = Readiness(Context(store=store), engine, sweep_seconds=1)
+    readiness = Readiness(Context(store=store), sweep_seconds=1)
     assert {name: c["status"] for name, c in (await readiness.checks()).items()} == dict.fromkeys(CHECKS, "pass")
     readiness.last_sweep = time.monotonic() - 31
     assert (await readiness.checks())["sweep"]["status"] == "fail"

@@ -73,6 +73,7 @@ class Metrics:
             multiprocess_mode="livesum",
         )
         self._observers: dict[tuple[str, str, int], Callable[[float], None]] = {}
+        self._operation_counters: dict[tuple[str, str], Callable[[], None]] = {}  # 5 types x 2 outcomes
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         key = (method, route, status)
@@ -84,7 +85,11 @@ class Metrics:
         observe(seconds)
 
     def operation_recorded(self, operation: Operation) -> None:
-        self.operations.labels(operation.operation_type.value, operation.outcome.value).inc()
+        key = (operation.operation_type.value, operation.outcome.value)
+        count = self._operation_counters.get(key)
+        if count is None:
+            count = self._operation_counters[key] = self.operations.labels(*key).inc
+        count()
 
     def sweep_succeeded(self, epoch: float) -> None:
         self.sweep.set(epoch)

@@ -27,7 +27,7 @@ from numberpool.server.config import MEMORY_DATABASES, ServerConfig
 from numberpool.server.logs import configure_logging
 from numberpool.server.metrics_dir import MetricsMultiprocess, multiprocess_metrics
 from numberpool.server.tls import development_tls
-from numberpool.store import Store, is_postgres_url, open_store
+from numberpool.store import Store, open_store
 
 log = logging.getLogger("numberpool")
 
@@ -89,7 +89,7 @@ def build_app(config: ServerConfig, metrics: Metrics | None = None) -> Starlette
         ctx.clock = SharedClock()
     metrics = metrics or Metrics()
     ctx.operation_recorded = metrics.operation_recorded
-    readiness = Readiness(ctx, "postgres" if is_postgres_url(config.database_url()) else "sqlite", config.sweep_seconds)
+    readiness = Readiness(ctx, config.sweep_seconds)
 
     def sweep_succeeded() -> None:
         readiness.sweep_succeeded()

@@ -177,8 +177,8 @@ class Store(Protocol):
         """(rule, phone number) for every breach of the inventory invariant; empty when consistent."""
         ...
 
-    async def applied_migrations(self) -> set[int]:
-        """The schema migration versions applied to the database (a query: it also proves the database answers)."""
+    async def pending_migrations(self) -> int:
+        """How many of this version's schema migrations the database lacks (a query: it also proves it answers)."""
         ...
 
     async def count_numbers(self) -> list[NumberCount]:

@@ -717,8 +717,9 @@ class PostgresStore:
         async with self._connection() as db:
             return [(row[0], row[1]) for row in await db.fetch(INVARIANT_SQL)]
 
-    async def applied_migrations(self) -> set[int]:
-        return {row[0] for row in await self._pool.fetch("SELECT version FROM schema_migrations")}
+    async def pending_migrations(self) -> int:
+        applied = {row[0] for row in await self._pool.fetch("SELECT version FROM schema_migrations")}
+        return len({m.version for m in migrations("postgres")} - applied)
 
     async def count_numbers(self) -> list[NumberCount]:
         rows = await self._pool.fetch(

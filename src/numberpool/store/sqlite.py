@@ -511,9 +511,10 @@ class SqliteStore:
         async with self._commits.quiet():
             return [(rule, number) for rule, number in self._db.execute(INVARIANT_SQL).fetchall()]
 
-    async def applied_migrations(self) -> set[int]:
+    async def pending_migrations(self) -> int:
         async with self._commits.quiet():
-            return {row[0] for row in self._db.execute("SELECT version FROM schema_migrations")}
+            applied = {row[0] for row in self._db.execute("SELECT version FROM schema_migrations")}
+        return len({m.version for m in migrations("sqlite")} - applied)
 
     async def count_numbers(self) -> list[NumberCount]:
         return await self._count(_COUNT_NUMBERS, ())
