@@ -38,7 +38,7 @@ def multiprocess_dir() -> str | None:
 
 
 class Metrics:
-    """One process's instruments; `exposition()` renders what a scrape sees (all processes)."""
+    """One process's instruments; the module's `exposition()` renders what a scrape sees (all processes)."""
 
     def __init__(self) -> None:
         from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
