@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Match, Route
+from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.types import Lifespan, Message, Receive, Scope, Send
 
 from numberpool.api import health, metrics_endpoint
@@ -82,12 +82,10 @@ class _Application(Starlette):
         # Per method, the routes that serve it, in the router's order: a request can fully
         # match only one of those, and so picks the route the router would pick.
         self._routes_by_method: dict[str, list[Route]] = {}
-        self._templates: dict[int, str] = {}  # id(endpoint) -> its route's path template
         for route in self.router.routes:
             for method in getattr(route, "methods", None) or ():
                 self._routes_by_method.setdefault(method, []).append(route)
-            if isinstance(route, Route):
-                self._templates[id(route.endpoint)] = route.path
+        self._templates = _templates(self.router.routes)  # id(endpoint) -> its route's path template
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -129,6 +127,17 @@ class _Application(Starlette):
             self.observer.finish(
                 scope["method"], template, answered[0], started, ids, scope.get("numberpool.resource"), answered[1]
             )
+
+
+def _templates(routes: list[BaseRoute], prefix: str = "") -> dict[int, str]:
+    """The path template of every route's endpoint, routes inside a `Mount` included."""
+    found: dict[int, str] = {}
+    for route in routes:
+        if isinstance(route, Route):
+            found[id(route.endpoint)] = prefix + route.path
+        elif isinstance(route, Mount):
+            found.update(_templates(route.routes, prefix + route.path))
+    return found
 
 
 def create_app(
