@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import ssl
 import subprocess
@@ -122,5 +123,7 @@ def test_a_taken_port_is_reported_and_the_process_exits(tmp_path, server):
     shutil.copytree(server.data_dir / "tls", tmp_path / "tls")
     result = _serve_fails("--data-dir", str(tmp_path), "--port", str(server.port), "--inventory-size", "0")
     assert result.returncode != 0
-    assert "address already in use" in result.stderr
+    # uvicorn's error log goes through the service's log pipeline: a JSON line on stdout
+    assert "address already in use" in result.stdout
+    assert json.loads(next(line for line in result.stdout.splitlines() if "address already in use" in line))
     assert "numberpool: ready" not in result.stderr

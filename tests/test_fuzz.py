@@ -237,7 +237,8 @@ def fuzz_server(
     ).start()
     yield process
     process.stop()
-    tracebacks = [line for line in process.output if "Traceback" in line or " ERROR " in line]
+    tracebacks = [line for line in process.output
+                  if "Traceback" in line or " ERROR " in line or '"level": "error"' in line]
     assert not tracebacks, "\n".join(process.output[-200:])
 
 

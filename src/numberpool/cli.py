@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,6 +18,10 @@ from numberpool.server.config import (
     ServerConfig,
     load_file,
 )
+from numberpool.server.config_sources import apply_defaults, config_path, read_file
+
+LOG_FORMATS = ("auto", "json", "text")
+LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
 def _server_flags(parser: argparse.ArgumentParser) -> None:
@@ -57,7 +62,8 @@ def _parser() -> argparse.ArgumentParser:
                             f"connections (default {DEFAULT_SHUTDOWN_TIMEOUT:g})")
     serve.add_argument("--resource", action="append", default=[], metavar="ID=KEY[,KEY2]",
                        help="declare another resource (tenant) with base64 access keys; repeatable")
-    serve.add_argument("--config", type=Path, help="TOML file with [[resources]] tables (id, keys)")
+    serve.add_argument("--config", type=Path,
+                       help="TOML file: any serve setting by its flag name (port = 8443) and [[resources]] tables")
     serve.add_argument("--admin-token", default=None,
                        help="bearer token that opens /_numberpool/ (admin API, testing controls); "
                             "without it those paths answer 404")
@@ -75,6 +81,13 @@ def _parser() -> argparse.ArgumentParser:
                             "(admin token; the well-known development one unless --admin-token); never in production")
     # The test clock's older flag, now part of testing mode.
     serve.add_argument("--test-clock", action="store_true", dest="testing", help=argparse.SUPPRESS)
+    serve.add_argument("--log-format", choices=LOG_FORMATS, default="auto",
+                       help="json: one JSON object per line; text: readable lines; auto (default): json unless "
+                            "stdout is a terminal")
+    serve.add_argument("--log-level", choices=LOG_LEVELS, default="info",
+                       help="least severe level logged (default info: one access line per request)")
+    serve.add_argument("--metrics-port", type=int, default=None,
+                       help="serve /metrics on this port instead of the service's port")
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True)
@@ -92,7 +105,40 @@ def _parser() -> argparse.ArgumentParser:
 
     conn = commands.add_parser("connection-string", help="print the development resource's connection string")
     _server_flags(conn)
+
+    health = commands.add_parser("healthcheck", help="exit 0 if the server is ready (/readyz answers 200), else 1")
+    _server_flags(health)
+    health.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
+                        help="where the development CA is, trusted by default (default .numberpool)")
+    health.add_argument("--url", help="the readiness URL (default: /readyz at --host and --port)")
+    health.add_argument("--cafile", type=Path,
+                        help="CA certificates to trust (default: <data-dir>/tls/ca.pem if it exists, else the system's)")
+    health.add_argument("--insecure", action="store_true", help="do not verify the server's certificate")
+    health.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for an answer (default 5)")
     return parser
+
+
+def _apply_sources(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse `argv` with the environment and the config file as defaults (see `server/config_sources.py`)."""
+    args = parser.parse_args(argv)
+    command = _subparsers(parser)[args.command]
+    environ = os.environ
+    try:
+        path = config_path(getattr(args, "config", None), environ)
+        file = read_file(path) if path is not None else None
+        apply_defaults(command, environ, file, path, strict=args.command == "serve")
+        if args.command == "serve" and path is not None:
+            command.set_defaults(config=path)
+    except (ValueError, OSError) as exc:
+        command.error(str(exc))
+    return parser.parse_args(argv)
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
 
 
 def _config(args: argparse.Namespace) -> ServerConfig:
@@ -114,6 +160,9 @@ def _config(args: argparse.Namespace) -> ServerConfig:
         config.admin_token = args.admin_token
         config.entra = args.entra or bool(args.entra_jwks)
         config.entra_jwks = args.entra_jwks
+        config.log_format = args.log_format
+        config.log_level = args.log_level
+        config.metrics_port = args.metrics_port
         config.resources.extend(parse_resource_flag(flag) for flag in args.resource)
         if args.config:
             load_file(args.config, config)
@@ -134,7 +183,7 @@ def _upgrade(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    args = _apply_sources(parser, argv)
     if args.command == "db":
         try:
             return _upgrade(args)
@@ -155,6 +204,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "connection-string":
         print(config.connection_string())
         return 0
+    if args.command == "healthcheck":
+        from numberpool.server.healthcheck import check
+
+        return check(args.url or config.endpoint() + "readyz", args.cafile, args.data_dir, args.insecure, args.timeout)
     from numberpool.server.run import serve
 
     serve(config)

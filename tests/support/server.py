@@ -23,9 +23,13 @@ class ServerProcess:
     """`python -m numberpool serve` on a free port, stopped by `stop()`."""
 
     def __init__(
-        self, data_dir: Path, *args: str, tls: bool = True, port: int | None = None, engine: str = "sqlite"
+        self, data_dir: Path, *args: str, tls: bool = True, port: int | None = None, engine: str = "sqlite",
+        env: dict[str, str] | None = None,
     ) -> None:
-        """`engine="postgres"` gives the server a fresh PostgreSQL database unless `args` name one."""
+        """`engine="postgres"` gives the server a fresh PostgreSQL database unless `args` name one.
+
+        `env`: variables added to the server's environment (`NUMBERPOOL_*` settings)."""
+        self.env = env or {}
         self.data_dir = data_dir
         self.engine = engine
         self._own_database: str | None = None
@@ -65,7 +69,7 @@ class ServerProcess:
         if not self.tls:
             command.append("--no-tls")
         self._process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
         )
         ready = threading.Event()
 

@@ -42,7 +42,8 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 
 
 def error_response(error: AcsError) -> Response:
-    return json_response(error.body(), status=error.status)
+    """The ACS error body; `x-ms-error-code` repeats its code, as the Azure REST guidelines ask."""
+    return json_response(error.body(), status=error.status, headers={"x-ms-error-code": error.code})
 
 
 def accepted(headers: dict[str, str], body: Any = None) -> Response:
@@ -164,12 +165,13 @@ class Api:
 
     async def call(self, request: Request, requires: str | None = None) -> Call:
         scope = request.scope
-        headers = header_map(scope)
+        headers = scope.get("numberpool.headers") or header_map(scope)  # the app parsed them already
         body = await _read_body(request, headers)
         query_string: bytes = scope.get("query_string", b"")
         raw_path = scope.get("raw_path") or request.url.path.encode()
         path_and_query = raw_path.decode("latin-1") + ("?" + query_string.decode("latin-1") if query_string else "")
         resource = self.authenticator.authenticate(scope["method"], path_and_query, headers, body, time.time())
+        scope["numberpool.resource"] = resource.id  # for the request's log line
         query = query_params(query_string)
         version = negotiate(query.get("api-version"), skip_check=self.skip_api_version_check,
                             request_uri=str(request.url))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -36,6 +37,8 @@ class Context:
     catalog: CatalogCache = field(default_factory=CatalogCache)
     faults: FaultBook | None = None
     """Testing mode only: the fault rules every ACS request passes through."""
+    operation_recorded: Callable[[Operation], None] = field(default=lambda operation: None)
+    """Called with each long-running operation once it is committed (the operations counter of /metrics)."""
 
     def random(self, *key: object) -> random.Random:
         """A generator for one request: seeded by the settings' seed and `key` if there is a seed, else fresh."""

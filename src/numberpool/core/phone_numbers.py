@@ -90,6 +90,7 @@ async def release_number(ctx: Context, resource: str, raw: str) -> Operation:
             **_failed(failure),
         )
         await tx.insert_operation(operation)
+    ctx.operation_recorded(operation)
     return operation
 
 
@@ -125,4 +126,5 @@ async def update_capabilities(
             **_failed(failure),
         )
         await tx.insert_operation(operation)
+    ctx.operation_recorded(operation)
     return operation

@@ -61,4 +61,5 @@ async def purchase_search(ctx: Context, resource: str, search_id: str, agree_to_
                 error=None if bought else ("PurchaseFailed", "None of the searched phone numbers could be purchased."),
             )
         await tx.insert_operation(operation)
+    ctx.operation_recorded(operation)
     return operation

@@ -338,4 +338,5 @@ async def purchase_reservation(ctx: Context, resource: str, raw_id: str, agree_t
             await tx.insert_operation(operation)
     if refused is not None:
         raise refused
+    ctx.operation_recorded(operation)
     return operation

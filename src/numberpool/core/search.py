@@ -111,6 +111,7 @@ async def start_search(ctx: Context, resource: str, country: str, request: Searc
         search_id, expires_at.timestamp(),
     )
     numbers = await ctx.store.hold_for_search(pick, found, out_of_stock)
+    ctx.operation_recorded((found if numbers else out_of_stock())[1])
     if not numbers:
         return out_of_stock()[0]
     held.phone_numbers = numbers  # this call's own record: no copy needed

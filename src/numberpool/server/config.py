@@ -51,6 +51,11 @@ class ServerConfig:
     entra_jwks: str | None = None
     """A JWK Set file or URL whose keys must have signed those tokens; None: signatures are not checked."""
     resources: list[ResourceSpec] = field(default_factory=lambda: [DEV_RESOURCE])
+    log_format: str = "auto"
+    """`json`, `text`, or `auto`: JSON lines unless stdout is a terminal."""
+    log_level: str = "info"
+    metrics_port: int | None = None
+    """Serve `/metrics` on this port instead of the service's."""
 
     def database_url(self) -> str:
         if self.database:
@@ -108,6 +113,10 @@ class ServerConfig:
             raise ValueError("--operation-latency must not be negative")
         if not 0 < self.sweep_seconds < float("inf"):
             raise ValueError("--sweep-seconds must be more than 0")
+        if self.metrics_port is not None and not 0 < self.metrics_port < 65536:
+            raise ValueError("--metrics-port must be a port number (1-65535)")
+        if self.metrics_port is not None and self.metrics_port == self.port:
+            raise ValueError("--metrics-port must differ from --port")
         if self.inventory_size < 0:
             raise ValueError("--inventory-size must not be negative")
         if (self.cert is None) != (self.key is None):

@@ -9,15 +9,19 @@ import os
 import signal
 import socket
 import sys
+import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
-from uvicorn.supervisors import Multiprocess
 
 from numberpool.api.app import create_app
 from numberpool.api.entra import EntraVerifier, KeySet
+from numberpool.api.health import Readiness
+from numberpool.api.metrics import Metrics
+from numberpool.api.metrics_endpoint import metrics_app
 from numberpool.core.context import Context
 from numberpool.core.faults import FaultBook
 from numberpool.core.seed import demo_seed_plan, ensure_demo_inventory
@@ -25,6 +29,8 @@ from numberpool.core.timeutil import SharedClock
 from numberpool.api.admin_auth import DEV_ADMIN_TOKEN
 from numberpool.server.config import MEMORY_DATABASES, ServerConfig
 from numberpool.server.graceful import GracefulHttpToolsProtocol
+from numberpool.server.logs import configure_logging
+from numberpool.server.metrics_dir import MetricsMultiprocess, multiprocess_metrics
 from numberpool.server.tls import development_tls
 from numberpool.store import Store, open_store
 
@@ -63,7 +69,7 @@ async def _seed(store: Store, config: ServerConfig) -> None:
         say(f"numberpool: seeded {added} numbers in {time.monotonic() - started:.1f}s")
 
 
-async def _sweep_forever(ctx: Context, every: float) -> None:
+async def _sweep_forever(ctx: Context, every: float, succeeded: Callable[[], None]) -> None:
     while True:
         await asyncio.sleep(every)
         try:
@@ -71,16 +77,24 @@ async def _sweep_forever(ctx: Context, every: float) -> None:
             returned = await ctx.store.sweep_expired(ctx.clock.epoch())
             if returned:
                 log.info("sweep returned %d expired holds to the inventory", returned)
-        except Exception:  # the next sweep tries again
+            succeeded()
+        except Exception:  # the next sweep tries again; /readyz fails once it has failed for long
             log.exception("sweep failed")
 
 
-def build_app(config: ServerConfig) -> Starlette:
+def build_app(config: ServerConfig, metrics: Metrics | None = None) -> Starlette:
     """The ASGI app of one process; its store opens and its sweeper starts with the lifespan."""
     ctx = Context(store=_NotOpen(), settings=config.settings())  # type: ignore[arg-type]
     if config.testing:
         ctx.clock = SharedClock()
         ctx.faults = FaultBook()
+    metrics = metrics or Metrics()
+    ctx.operation_recorded = metrics.operation_recorded
+    readiness = Readiness(ctx, config.sweep_seconds)
+
+    def sweep_succeeded() -> None:
+        readiness.sweep_succeeded()
+        metrics.sweep_succeeded(time.time())
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -91,7 +105,8 @@ def build_app(config: ServerConfig) -> Starlette:
             ctx.clock.store = ctx.store
         if ctx.faults is not None:
             ctx.faults.store = ctx.store
-        sweeper = asyncio.create_task(_sweep_forever(ctx, config.sweep_seconds))
+        sweeper = asyncio.create_task(_sweep_forever(ctx, config.sweep_seconds, sweep_succeeded))
+        metrics.serving(time.time())
         try:
             yield
         finally:
@@ -104,6 +119,7 @@ def build_app(config: ServerConfig) -> Starlette:
     return create_app(
         ctx, resources, skip_api_version_check=config.skip_api_version_check, lifespan=lifespan,
         testing=config.testing, admin_token=config.effective_admin_token(), entra=_entra_verifier(config, ctx),
+        metrics=metrics, metrics_route=config.metrics_port is None, readiness=readiness,
     )
 
 
@@ -128,7 +144,9 @@ def _announce_entra(config: ServerConfig) -> None:
 
 def worker_app() -> Starlette:
     """The app factory each worker process imports; the parent passes the config in the environment."""
-    return build_app(ServerConfig.from_json(os.environ[CONFIG_ENV]))
+    config = ServerConfig.from_json(os.environ[CONFIG_ENV])
+    configure_logging(config.log_format, config.log_level)
+    return build_app(config)
 
 
 class _NotOpen:
@@ -172,29 +190,49 @@ def serve(config: ServerConfig) -> None:
     config.validate()
     signal.signal(signal.SIGTERM, _exit_after_shutdown)
     config.data_dir.mkdir(parents=True, exist_ok=True)
+    configure_logging(config.log_format, config.log_level)
     tls = _tls_options(config)
     _announce_entra(config)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     asyncio.run(prepare_store(config))
     if config.testing:
         _announce_testing(config)
     common = dict(
-        host=config.host, port=config.port, log_level="warning", access_log=False, lifespan="on",
+        host=config.host, log_level=config.log_level, log_config=None, access_log=False, lifespan="on",
         http=GracefulHttpToolsProtocol, timeout_graceful_shutdown=config.shutdown_timeout, **tls,
     )
-    if config.workers > 1:
-        os.environ[CONFIG_ENV] = config.to_json()
-        uv_config = uvicorn.Config("numberpool.server.run:worker_app", factory=True, workers=config.workers, **common)
-        try:
-            sock = uv_config.bind_socket()
-        except SystemExit:
-            raise SystemExit(1) from None
-        say(f"numberpool: {config.workers} worker processes")
-        say(READY + config.connection_string())
-        Multiprocess(uv_config, sockets=[sock]).run()
-        return
+    with contextlib.ExitStack() as stack:
+        if config.workers > 1:
+            stack.enter_context(multiprocess_metrics())  # before anything imports prometheus-client
+        else:  # one process keeps its samples in memory; never sum another run's leftover files
+            os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        metrics = Metrics() if config.workers == 1 else None  # the workers' own are in the directory
+        if config.metrics_port is not None:
+            stack.enter_context(_metrics_server(config, common, metrics))
+        if config.workers > 1:
+            _serve_workers(config, common)
+        else:
+            _serve_one(config, common, metrics)
 
-    server = uvicorn.Server(uvicorn.Config(build_app(config), **common))
+
+def _serve_workers(config: ServerConfig, common: dict[str, Any]) -> None:
+    os.environ[CONFIG_ENV] = config.to_json()
+    uv_config = uvicorn.Config(
+        "numberpool.server.run:worker_app", factory=True, workers=config.workers, port=config.port, **common
+    )
+    try:
+        sock = uv_config.bind_socket()
+    except SystemExit:
+        raise SystemExit(1) from None
+    # Listening now, not when the first worker starts: a client connecting after "ready" waits
+    # in the backlog instead of being refused while the workers import and open their stores.
+    sock.listen(uv_config.backlog)
+    say(f"numberpool: {config.workers} worker processes")
+    say(READY + config.connection_string())
+    MetricsMultiprocess(uv_config, sockets=[sock]).run()
+
+
+def _serve_one(config: ServerConfig, common: dict[str, Any], metrics: Metrics | None) -> None:
+    server = uvicorn.Server(uvicorn.Config(build_app(config, metrics), port=config.port, **common))
     bind = server.startup
 
     async def startup(sockets: list[socket.socket] | None = None) -> None:
@@ -206,3 +244,31 @@ def serve(config: ServerConfig) -> None:
     server.run()
     if not server.started:
         raise SystemExit(1)
+
+
+@contextlib.contextmanager
+def _metrics_server(config: ServerConfig, common: dict[str, Any], metrics: Metrics | None) -> Iterator[None]:
+    """`--metrics-port`: /metrics alone on its own port, served by a thread of this process with a store of its own.
+
+    With one process its instruments are this process's (the same registry); with workers,
+    the multiprocess directory's.
+    """
+    ctx = Context(store=_NotOpen(), settings=config.settings())  # type: ignore[arg-type]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        ctx.store = await open_store(config.database_url(), min_size=1, max_size=1)
+        try:
+            yield
+        finally:
+            await ctx.store.close()
+
+    server = uvicorn.Server(uvicorn.Config(metrics_app(metrics, ctx, lifespan), port=config.metrics_port, **common))
+    # uvicorn installs no signal handlers off the main thread: the main server owns them.
+    thread = threading.Thread(target=server.run, name="numberpool-metrics", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        thread.join(config.shutdown_timeout + 2)

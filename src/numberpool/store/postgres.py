@@ -53,7 +53,14 @@ from numberpool.core.model import (
     Search,
 )
 from numberpool.core.timeutil import to_epoch
-from numberpool.store.base import RESERVATION_RETENTION_SECONDS, OutOfStock, Pick, SearchRecord, hold_and_record
+from numberpool.store.base import (
+    RESERVATION_RETENTION_SECONDS,
+    NumberCount,
+    OutOfStock,
+    Pick,
+    SearchRecord,
+    hold_and_record,
+)
 from numberpool.store.invariant import INVARIANT_SQL
 from numberpool.store.migrations import migrations
 from numberpool.store.postgres_options import postgres_options
@@ -716,6 +723,24 @@ class PostgresStore(PostgresTesting):
         """Rows of the inventory invariant query; empty when the inventory is consistent."""
         async with self._connection() as db:
             return [(row[0], row[1]) for row in await db.fetch(INVARIANT_SQL)]
+
+    async def pending_migrations(self) -> int:
+        applied = {row[0] for row in await self._pool.fetch("SELECT version FROM schema_migrations")}
+        return len({m.version for m in migrations("postgres")} - applied)
+
+    async def count_numbers(self) -> list[NumberCount]:
+        rows = await self._pool.fetch(
+            "SELECT country, number_type, state, count(*) FROM numbers GROUP BY country, number_type, state"
+        )
+        return [NumberCount(*row) for row in rows]
+
+    async def count_lapsed(self, now: float) -> list[NumberCount]:
+        rows = await self._pool.fetch(
+            "SELECT country, number_type, state, count(*) FROM numbers"
+            " WHERE state IN ('held', 'reserved') AND hold_expires_at <= $1 GROUP BY country, number_type, state",
+            now,
+        )
+        return [NumberCount(*row) for row in rows]
 
     async def clock_offset(self) -> float:
         return float(await self._pool.fetchval("SELECT offset_seconds FROM service_clock WHERE id = 1"))

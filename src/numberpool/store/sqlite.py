@@ -9,6 +9,7 @@ turn of the event loop share a commit (`sqlite_group_commit.py`).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -31,7 +32,14 @@ from numberpool.core.model import (
     Search,
 )
 from numberpool.core.timeutil import to_epoch
-from numberpool.store.base import RESERVATION_RETENTION_SECONDS, OutOfStock, Pick, SearchRecord, hold_and_record
+from numberpool.store.base import (
+    RESERVATION_RETENTION_SECONDS,
+    NumberCount,
+    OutOfStock,
+    Pick,
+    SearchRecord,
+    hold_and_record,
+)
 from numberpool.store.invariant import INVARIANT_SQL
 from numberpool.store.migrations import migrations
 from numberpool.store.rows import (
@@ -50,6 +58,11 @@ from numberpool.store.sqlite_testing import SqliteTesting
 from numberpool.store.sqlite_wal import WalCheckpointer
 
 _BUSY_TIMEOUT_MS = 10_000
+_COUNT_NUMBERS = "SELECT country, number_type, state, count(*) FROM numbers GROUP BY country, number_type, state"
+_COUNT_LAPSED = (
+    "SELECT country, number_type, state, count(*) FROM numbers"
+    " WHERE state IN ('held', 'reserved') AND hold_expires_at <= ? GROUP BY country, number_type, state"
+)
 
 
 class SqliteTransaction:
@@ -366,8 +379,9 @@ _PURCHASE_RESERVED = (
 
 
 class SqliteStore(SqliteTesting):
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(self, connection: sqlite3.Connection, path: str = ":memory:") -> None:
         self._db = connection
+        self._path = path
         self._commits = GroupCommit(connection)
         self._checkpointer: WalCheckpointer | None = None
 
@@ -380,7 +394,7 @@ class SqliteStore(SqliteTesting):
         connection.execute("PRAGMA synchronous = NORMAL")
         connection.execute("PRAGMA foreign_keys = ON")
         connection.execute("PRAGMA temp_store = MEMORY")  # savepoint journals of group commits
-        store = cls(connection)
+        store = cls(connection, path)
         if path != ":memory:":
             connection.execute("PRAGMA wal_autocheckpoint = 0")  # see sqlite_wal.py
             store._checkpointer = WalCheckpointer(path).start()
@@ -497,6 +511,36 @@ class SqliteStore(SqliteTesting):
         """Rows of the inventory invariant query; empty when the inventory is consistent."""
         async with self._commits.quiet():
             return [(rule, number) for rule, number in self._db.execute(INVARIANT_SQL).fetchall()]
+
+    async def pending_migrations(self) -> int:
+        async with self._commits.quiet():
+            applied = {row[0] for row in self._db.execute("SELECT version FROM schema_migrations")}
+        return len({m.version for m in migrations("sqlite")} - applied)
+
+    async def count_numbers(self) -> list[NumberCount]:
+        return await self._count(_COUNT_NUMBERS, ())
+
+    async def count_lapsed(self, now: float) -> list[NumberCount]:
+        return await self._count(_COUNT_LAPSED, (now,))
+
+    async def _count(self, sql: str, params: tuple[Any, ...]) -> list[NumberCount]:
+        """A whole-table count takes a second at 10 M numbers: a file database is counted on a
+        connection of its own in a thread (WAL lets it read beside the writer), not on the event loop."""
+        if self._path == ":memory:":
+            async with self._commits.quiet():
+                return [NumberCount(*row) for row in self._db.execute(sql, params)]
+
+        def count() -> list[NumberCount]:
+            connection = sqlite3.connect(f"file:{self._path}?mode=ro", uri=True, check_same_thread=False)
+            try:
+                connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+                return [NumberCount(*row) for row in connection.execute(sql, params)]
+            finally:
+                connection.close()
+
+        async with self._commits.quiet():  # what this process wrote is committed first
+            pass
+        return await asyncio.to_thread(count)
 
     async def clock_offset(self) -> float:
         async with self._commits.quiet():

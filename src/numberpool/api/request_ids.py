@@ -1,0 +1,58 @@
+"""Request ids, as ACS and the Azure REST API guidelines send them.
+
+Every response carries `x-ms-request-id` (a UUID naming this request) and `MS-CV` (a
+correlation vector: 22 base64 characters, then `.0`; a client's own vector is extended with
+`.0`), and echoes the client's `x-ms-client-request-id`. azure-core's logging policy prints
+all three, so a client's log line and the service's log line of one request can be matched.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextvars
+import os
+import re
+import uuid
+from dataclasses import dataclass
+
+REQUEST_ID = "x-ms-request-id"
+CORRELATION_VECTOR = "ms-cv"
+CLIENT_REQUEST_ID = "x-ms-client-request-id"
+ERROR_CODE = "x-ms-error-code"
+
+_MAX_VECTOR = 127  # the correlation vector specification's limit (version 2)
+_VECTOR = re.compile(r"[A-Za-z0-9+/]{16,22}(\.[0-9]+)+")
+_MAX_CLIENT_REQUEST_ID = 256
+
+CURRENT_REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+"""The id of the request being answered, for every log line written while answering it."""
+
+
+@dataclass(slots=True)
+class RequestIds:
+    request_id: str
+    correlation_vector: str
+    client_request_id: str | None
+
+    def raw_headers(self) -> list[tuple[bytes, bytes]]:
+        headers = [
+            (b"x-ms-request-id", self.request_id.encode("latin-1")),
+            (b"MS-CV", self.correlation_vector.encode("latin-1")),
+        ]
+        if self.client_request_id is not None:
+            headers.append((b"x-ms-client-request-id", self.client_request_id.encode("latin-1")))
+        return headers
+
+
+def request_ids(headers: dict[str, str]) -> RequestIds:
+    """New ids for the request whose headers (by lower-case name) are `headers`."""
+    raw = os.urandom(16)
+    vector = headers.get(CORRELATION_VECTOR)
+    if vector is not None and len(vector) + 2 <= _MAX_VECTOR and _VECTOR.fullmatch(vector):
+        vector += ".0"
+    else:
+        vector = base64.b64encode(raw)[:22].decode("ascii") + ".0"
+    client = headers.get(CLIENT_REQUEST_ID)
+    if client is not None and len(client) > _MAX_CLIENT_REQUEST_ID:
+        client = client[:_MAX_CLIENT_REQUEST_ID]
+    return RequestIds(str(uuid.UUID(bytes=raw, version=4)), vector, client)
