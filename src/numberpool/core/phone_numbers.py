@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from numberpool.core import errors
+from numberpool.core.aging import aging_until
 from numberpool.core.context import Context, new_id
 from numberpool.core.model import (
     Capabilities,
+    Change,
     Direction,
     NumberState,
     NumberType,
@@ -73,8 +75,11 @@ async def release_number(ctx: Context, resource: str, raw: str) -> Operation:
         number = await tx.get_number(e164)
         if not _is_owned(number, resource):
             raise errors.number_not_found(e164)
-        await tx.release_number(e164)
         operation = ctx.new_operation(resource, OperationType.RELEASE, f"release_{new_id()}")
+        now = ctx.clock.epoch()
+        assert number is not None
+        rests_until = aging_until(await tx.offerings(number.country), number, now)
+        await tx.release_number(e164, Change(now, resource, resource, operation.id), rests_until)
         await tx.insert_operation(operation)
     return operation
 
@@ -94,12 +99,12 @@ async def update_capabilities(
             await tx.offerings(number.country),
             SearchRequest(number.number_type, number.assignment, wanted),
         )
-        await tx.set_capabilities(e164, wanted, plan.cost)
         operation = ctx.new_operation(
             resource,
             OperationType.UPDATE_CAPABILITIES,
             f"capabilities_{new_id()}",
             resource_location=number_location(e164),
         )
+        await tx.set_capabilities(e164, wanted, plan.cost, Change(ctx.clock.epoch(), resource, resource, operation.id))
         await tx.insert_operation(operation)
     return operation

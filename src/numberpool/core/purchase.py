@@ -5,7 +5,7 @@ from __future__ import annotations
 from numberpool.core import errors
 from numberpool.core.context import Context, is_id
 from numberpool.core.search import search_not_found
-from numberpool.core.model import Operation, OperationStatus, OperationType
+from numberpool.core.model import SYSTEM_ACTOR, Change, EventKind, Operation, OperationStatus, OperationType
 
 DO_NOT_RESELL_MESSAGE = "Do not resell agreement was not provided and it is required for this purchase."
 EXPIRED_MESSAGE = "The search has expired and its phone numbers are no longer held; search again."
@@ -33,7 +33,7 @@ async def purchase_search(ctx: Context, resource: str, search_id: str, agree_to_
             raise errors.bad_request(DO_NOT_RESELL_MESSAGE)
         now = ctx.clock.epoch()
         if search.status == "expired" or search.expires_at.timestamp() <= now:
-            await tx.release_holds(search_id)
+            await tx.release_holds(search_id, Change(now, SYSTEM_ACTOR, resource, search_id), EventKind.HOLD_LAPSED)
             await tx.set_search_status(search_id, "expired")
             operation = ctx.new_operation(
                 resource,
@@ -43,7 +43,7 @@ async def purchase_search(ctx: Context, resource: str, search_id: str, agree_to_
                 error=("ReservationExpired", EXPIRED_MESSAGE),
             )
         else:
-            bought = await tx.purchase_held(search_id, resource, search, now)
+            bought = await tx.purchase_held(search_id, resource, search, Change(now, resource, resource, operation_id))
             await tx.set_search_status(search_id, "purchased")
             operation = ctx.new_operation(
                 resource,

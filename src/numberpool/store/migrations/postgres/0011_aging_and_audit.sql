@@ -1,0 +1,32 @@
+-- Number aging and the audit trail.
+--
+-- A released number rests in state 'aging' until `aging_until` (epoch seconds), as long as
+-- its offering's `aging_days` says (0: it is for sale again at once). The 0001 CHECK already
+-- admits the 'aging' state.
+ALTER TABLE offerings ADD COLUMN aging_days INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE numbers ADD COLUMN aging_until DOUBLE PRECISION;
+CREATE INDEX numbers_aging ON numbers (aging_until) WHERE state = 'aging';
+
+-- One row per change of a number's state, or per admin action (phone_number NULL), written
+-- in the transaction of the change. The service only ever inserts here.
+CREATE TABLE number_events (
+    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at           DOUBLE PRECISION NOT NULL,
+    event        TEXT NOT NULL,
+    phone_number TEXT COLLATE "C",
+    old_state    TEXT,
+    new_state    TEXT,
+    resource     TEXT,
+    reference    TEXT,
+    actor        TEXT NOT NULL,
+    detail       TEXT
+);
+CREATE INDEX number_events_by_number ON number_events (phone_number, id) WHERE phone_number IS NOT NULL;
+CREATE INDEX number_events_by_time ON number_events (at, id);
+
+-- Numbers bought before the trail began get their purchase recorded, so that every
+-- purchased number's latest event is its purchase (store/invariant.py).
+INSERT INTO number_events (at, event, phone_number, old_state, new_state, resource, reference, actor, detail)
+SELECT COALESCE(purchased_at, 0), 'purchased', phone_number, NULL, 'purchased', owner, NULL, 'system',
+       'recorded when the audit trail began (migration 0011)'
+  FROM numbers WHERE state = 'purchased' ORDER BY phone_number;
