@@ -13,7 +13,6 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 
-from numberpool.core import errors
 from numberpool.core.model import ADMIN_ACTOR, Change, EventKind, NumberEvent, PhoneNumber
 from numberpool.core.timeutil import to_epoch
 from numberpool.numbering.e164 import normalize
@@ -32,10 +31,11 @@ async def service_now(store: Store) -> float:
 
 
 def phone_number(raw: str) -> str:
-    """The E.164 form of an operator's number, or a one-line error naming it."""
+    """The E.164 form of an operator's number; ValueError (one line naming it) if it is none."""
     e164 = normalize(raw)
     if e164 is None:
-        raise errors.invalid_phone_number(raw)
+        shown = raw if len(raw) <= 30 else raw[:27] + "..."
+        raise ValueError(f"not a phone number: {shown!r} (give it in E.164 form, e.g. +14255550123)")
     return e164
 
 
