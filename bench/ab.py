@@ -8,12 +8,18 @@ same synthetic inventory (`bench/inventory.py`), and its own server process (`se
 3-second holds, as `bench/run.py`). Then the two servers take turns under the same wrk command,
 `--rounds` times each, so both see the same drift of a shared machine. Prints the req/s of every
 turn, each variant's median and the change from A to B.
+
+`--in-process` measures without HTTP instead (`bench/search_cpu.py`): each turn loads a new
+database and runs 4,000 searches through the core, reporting CPU and wall microseconds per
+search. On a shared, loaded machine wrk's req/s swings by a factor of three between turns;
+the process's CPU time per search is far steadier.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
 import subprocess
@@ -45,7 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--in-process", action="store_true", help="CPU and wall time per search, without HTTP")
     args = parser.parse_args(argv)
+    if args.in_process:
+        return _in_process(args)
 
     figures: dict[str, list[float]] = {"A": [], "B": []}
     databases: list[str] = []
@@ -82,6 +91,36 @@ def main(argv: list[str] | None = None) -> int:
     a, b = statistics.median(figures["A"]), statistics.median(figures["B"])
     print(f"{args.engine}, {args.size:,} numbers, {args.rounds} x {args.seconds:g} s each, alternating:"
           f" A median {a:,.0f} req/s, B median {b:,.0f} req/s, B/A {b / a:.3f} ({(b / a - 1) * 100:+.1f} %)")
+    return 0
+
+
+def _in_process(args: argparse.Namespace) -> int:
+    figures: dict[str, dict[str, list[float]]] = {n: {"cpu_us": [], "wall_us": []} for n in ("A", "B")}
+    with tempfile.TemporaryDirectory(prefix="numberpool-ab-") as work:
+        for turn in range(args.rounds):
+            for name in ("A", "B") if turn % 2 == 0 else ("B", "A"):
+                source = args.a if name == "A" else args.b
+                database = f"numberpool_ab_{os.getpid()}_{turn}_{name.lower()}"
+                if args.engine == "postgres":
+                    asyncio.run(_admin(f'CREATE DATABASE "{database}"'))
+                    url = POSTGRES.rsplit("/", 1)[0] + "/" + database
+                else:
+                    url = str(Path(work) / f"{database}.db")
+                try:
+                    out = subprocess.run([sys.executable, "-m", "bench.search_cpu", url, "--size", str(args.size)],
+                                         env=_env(source), check=True, capture_output=True, text=True).stdout
+                finally:
+                    if args.engine == "postgres":
+                        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+                result = json.loads(out)
+                for key, value in result.items():
+                    figures[name][key].append(value)
+                print(f"round {turn + 1} {name}: {result['cpu_us']:.0f} us CPU, {result['wall_us']:.0f} us wall"
+                      " per search", flush=True)
+    for key in ("cpu_us", "wall_us"):
+        a, b = statistics.median(figures["A"][key]), statistics.median(figures["B"][key])
+        print(f"{args.engine}, {args.size:,} numbers, {args.rounds} rounds, {key} per search (median):"
+              f" A {a:.0f}, B {b:.0f}, B/A {b / a:.3f} ({(b / a - 1) * 100:+.1f} %)")
     return 0
 
 

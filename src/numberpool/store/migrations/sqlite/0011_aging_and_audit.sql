@@ -21,8 +21,10 @@ CREATE TABLE number_events (
     actor        TEXT NOT NULL,
     detail       TEXT
 );
+-- A number's history, and the invariant's "latest event of a purchased number". There is no
+-- index by time: an export walks the events in id order anyway (ids grow with time), and each
+-- index more is one more B-tree insert on every search (measured: bench/README.md).
 CREATE INDEX number_events_by_number ON number_events (phone_number, id) WHERE phone_number IS NOT NULL;
-CREATE INDEX number_events_by_time ON number_events (at, id);
 
 -- Numbers bought before the trail began get their purchase recorded, so that every
 -- purchased number's latest event is its purchase (store/invariant.py).
