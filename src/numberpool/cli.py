@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from numberpool import __version__
+from numberpool import __version__, cli_audit
 from numberpool.core.resources import parse_resource_flag
 from numberpool.server.config import (
     DEFAULT_DATA_DIR,
@@ -103,6 +103,12 @@ def _parser() -> argparse.ArgumentParser:
                             "else the development resource)")
     token.add_argument("--minutes", type=float, default=60.0, help="how long the token is valid (default 60)")
 
+    # The `inventory` group; its aging and audit commands come from cli_audit (the lead merges
+    # this group with the inventory commands: keep the add_inventory_commands call).
+    inventory = commands.add_parser("inventory", help="the number inventory")
+    cli_audit.add_inventory_commands(inventory.add_subparsers(dest="inventory_command", required=True))
+    cli_audit.add_audit_command(commands)
+
     conn = commands.add_parser("connection-string", help="print the development resource's connection string")
     _server_flags(conn)
 
@@ -184,6 +190,8 @@ def _upgrade(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = _apply_sources(parser, argv)
+    if getattr(args, "run_audit_command", None):
+        return cli_audit.run(args)
     if args.command == "db":
         try:
             return _upgrade(args)

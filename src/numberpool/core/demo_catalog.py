@@ -17,8 +17,12 @@ _PERSON, _APP = AssignmentType.PERSON, AssignmentType.APPLICATION
 _NONE, _IN, _OUT, _BOTH = Direction.NONE, Direction.INBOUND, Direction.OUTBOUND, Direction.BOTH
 
 
-def _offer(country: str, kind: NumberType, who: AssignmentType, calling: Direction, sms: Direction, usd: float) -> Offering:
-    return Offering(country, kind, who, Capabilities(calling, sms), Cost(usd))
+def _offer(
+    country: str, kind: NumberType, who: AssignmentType, calling: Direction, sms: Direction, usd: float,
+    aging_days: int = 0,
+) -> Offering:
+    """An offering; the demo's numbers do not age (`aging_days` 0): a released one is for sale again at once."""
+    return Offering(country, kind, who, Capabilities(calling, sms), Cost(usd), aging_days)
 
 
 OFFERINGS = (

@@ -89,6 +89,8 @@ class Offering:
     capabilities: Capabilities
     """The most each capability may be; a search may ask for less."""
     cost: Cost
+    aging_days: int = 0
+    """How long a released number of this offering rests (state `aging`) before it is for sale again."""
 
     def allows(self, wanted: Capabilities) -> bool:
         if wanted.calling is Direction.NONE and wanted.sms is Direction.NONE:
@@ -139,6 +141,7 @@ class PhoneNumber:
     capabilities: Capabilities | None = None
     cost: Cost | None = None
     purchased_at: datetime | None = None
+    aging_until: datetime | None = None
 
     @property
     def id(self) -> str:
@@ -213,3 +216,54 @@ class Resource:
 
     id: str
     keys: tuple[bytes, ...]
+
+
+SYSTEM_ACTOR = "system"
+"""The actor of changes the service makes by itself (the sweep, a hold that lapsed)."""
+ADMIN_ACTOR = "admin"
+"""The actor of changes an operator makes (command line, admin API)."""
+
+
+class EventKind(str, Enum):
+    """What an audit event records: a number's change of state, or an admin action."""
+
+    HELD = "held"
+    HOLD_LAPSED = "hold lapsed"
+    HOLD_CANCELLED = "hold cancelled"
+    RESERVED = "reserved"
+    PURCHASED = "purchased"
+    CAPABILITIES_UPDATED = "capabilities updated"
+    RELEASED = "released"
+    AGING_ENDED = "aging ended"
+    RESOURCE_CREATED = "resource created"
+    RESOURCE_DELETED = "resource deleted"
+    KEY_ROTATED = "key rotated"
+    CATALOG_IMPORTED = "catalog imported"
+
+
+@dataclass(frozen=True)
+class Change:
+    """Who changes numbers, when (service clock, epoch seconds) and under which id: what the events record."""
+
+    at: float
+    actor: str
+    """A resource id, `admin` or `system`."""
+    resource: str | None = None
+    reference: str | None = None
+    """The operation, search or reservation id the change belongs to."""
+
+
+@dataclass(frozen=True)
+class NumberEvent:
+    """One row of the append-only audit trail."""
+
+    id: int
+    at: datetime
+    event: str
+    phone_number: str | None
+    old_state: str | None
+    new_state: str | None
+    resource: str | None
+    reference: str | None
+    actor: str
+    detail: str | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from numberpool.core import errors
 from numberpool.core.context import Context, is_operation_id
-from numberpool.core.model import Operation, OperationType
+from numberpool.core.model import Change, EventKind, Operation, OperationType
 
 
 _missing = errors.operation_not_found
@@ -32,6 +32,7 @@ async def cancel_operation(ctx: Context, resource: str, operation_id: str) -> No
             search_id = operation_id.removeprefix("search_")
             search = await tx.get_search(search_id)
             if search is not None and search.status in ("held", "failed", "expired"):
-                await tx.release_holds(search_id)
+                cancelled = Change(ctx.clock.epoch(), resource, resource, search_id)
+                await tx.release_holds(search_id, cancelled, EventKind.HOLD_CANCELLED)
                 await tx.set_search_status(search_id, "cancelled")
         await tx.delete_operation(operation_id)

@@ -6,10 +6,12 @@ from collections.abc import Collection
 from typing import Any
 
 from numberpool.core import errors
+from numberpool.core.aging import aging_until
 from numberpool.core.context import Context, new_id
 from numberpool.core.faults import OperationFailure, planned_failure
 from numberpool.core.model import (
     Capabilities,
+    Change,
     Direction,
     NumberState,
     NumberType,
@@ -83,12 +85,15 @@ async def release_number(ctx: Context, resource: str, raw: str) -> Operation:
         if not _is_owned(number, resource):
             raise errors.release_not_owned(e164, resource)
         failure = planned_failure()  # a fault rule's, in testing mode: the number stays the resource's
-        if failure is None:
-            await tx.release_number(e164)
         operation = ctx.new_operation(
             resource, OperationType.RELEASE, f"release_{new_id()}",
             **_failed(failure),
         )
+        if failure is None:
+            now = ctx.clock.epoch()
+            assert number is not None
+            rests_until = aging_until(await tx.offerings(number.country), number, now)
+            await tx.release_number(e164, Change(now, resource, resource, operation.id), rests_until)
         await tx.insert_operation(operation)
     ctx.operation_recorded(operation)
     return operation
@@ -116,8 +121,6 @@ async def update_capabilities(
             SearchRequest(number.number_type, number.assignment, wanted),
         )
         failure = planned_failure()  # a fault rule's, in testing mode: the capabilities stay as they were
-        if failure is None:
-            await tx.set_capabilities(e164, wanted, plan.cost)
         operation = ctx.new_operation(
             resource,
             OperationType.UPDATE_CAPABILITIES,
@@ -125,6 +128,10 @@ async def update_capabilities(
             resource_location=number_location(e164),
             **_failed(failure),
         )
+        if failure is None:
+            await tx.set_capabilities(
+                e164, wanted, plan.cost, Change(ctx.clock.epoch(), resource, resource, operation.id)
+            )
         await tx.insert_operation(operation)
     ctx.operation_recorded(operation)
     return operation

@@ -5,7 +5,7 @@ from __future__ import annotations
 from numberpool.core import errors
 from numberpool.core.context import Context, is_id
 from numberpool.core.faults import planned_failure
-from numberpool.core.model import Operation, OperationStatus, OperationType
+from numberpool.core.model import SYSTEM_ACTOR, Change, EventKind, Operation, OperationStatus, OperationType
 
 EXPIRED_MESSAGE = "The search has expired and its phone numbers are no longer held; search again."
 
@@ -34,14 +34,14 @@ async def purchase_search(ctx: Context, resource: str, search_id: str, agree_to_
         now = ctx.clock.epoch()
         failure = planned_failure()  # a fault rule's, in testing mode
         if failure is not None:  # nothing bought, and nothing stays held: the numbers are available again
-            await tx.release_holds(search_id)
+            await tx.release_holds(search_id, Change(now, SYSTEM_ACTOR, resource, search_id), EventKind.HOLD_CANCELLED)
             await tx.set_search_status(search_id, "failed")
             operation = ctx.new_operation(
                 resource, OperationType.PURCHASE, operation_id, outcome=OperationStatus.FAILED,
                 error=(failure.code, failure.message),
             )
         elif search.status == "expired" or search.expires_at.timestamp() <= now:
-            await tx.release_holds(search_id)
+            await tx.release_holds(search_id, Change(now, SYSTEM_ACTOR, resource, search_id), EventKind.HOLD_LAPSED)
             await tx.set_search_status(search_id, "expired")
             operation = ctx.new_operation(
                 resource,
@@ -51,7 +51,7 @@ async def purchase_search(ctx: Context, resource: str, search_id: str, agree_to_
                 error=("ReservationExpired", EXPIRED_MESSAGE),
             )
         else:
-            bought = await tx.purchase_held(search_id, resource, search, now)
+            bought = await tx.purchase_held(search_id, resource, search, Change(now, resource, resource, operation_id))
             await tx.set_search_status(search_id, "purchased")
             operation = ctx.new_operation(
                 resource,

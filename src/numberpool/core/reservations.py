@@ -19,10 +19,13 @@ from numberpool.core.context import Context
 from numberpool.core.faults import planned_failure
 from numberpool.core.model import (
     AssignmentType,
+    SYSTEM_ACTOR,
     AvailableNumber,
     Capabilities,
+    Change,
     Cost,
     Direction,
+    EventKind,
     NumberType,
     Offering,
     Operation,
@@ -133,9 +136,10 @@ async def _load(tx: Transaction, resource: str, reservation_id: str) -> Reservat
     return reservation
 
 
-async def _expire(tx: Transaction, reservation: Reservation) -> None:
+async def _expire(tx: Transaction, reservation: Reservation, now: datetime) -> None:
     """What the sweep would do: its numbers back to the inventory, the reservation marked expired."""
-    await tx.release_reserved(reservation.id)
+    lapsed = Change(now.timestamp(), SYSTEM_ACTOR, reservation.resource, reservation.id)
+    await tx.release_reserved(reservation.id, lapsed, EventKind.HOLD_LAPSED)
     reservation.status = "expired"
     await tx.update_reservation(reservation)
 
@@ -146,7 +150,7 @@ async def _refusal(tx: Transaction, reservation: Reservation, now: datetime) -> 
     if status is ReservationStatus.ACTIVE:
         return None
     if status is ReservationStatus.EXPIRED and reservation.status == "active":
-        await _expire(tx, reservation)
+        await _expire(tx, reservation, now)
     return not_active(status)
 
 
@@ -227,6 +231,7 @@ async def create_or_update(
     now = ctx.clock.now()
     epoch = now.timestamp()
     failed: list[FailedNumber] = []
+    change = Change(epoch, resource, resource, reservation_id)
     async with ctx.store.transaction() as tx:
         fresh = Reservation(reservation_id, resource, "active", now, now + timedelta(minutes=RESERVATION_MINUTES))
         created = await tx.insert_reservation(fresh)
@@ -236,7 +241,7 @@ async def create_or_update(
             current = {n.phone_number for n in reservation.phone_numbers}
             removed = sorted(n for n, wanted in changes.items() if wanted is None and n in current)
             if removed:
-                await tx.release_reserved(reservation_id, removed)
+                await tx.release_reserved(reservation_id, change, EventKind.HOLD_CANCELLED, removed)
                 await tx.remove_from_reservation(reservation_id, removed)
             added = {n: wanted for n, wanted in sorted(changes.items()) if wanted is not None and n not in current}
             reservation.expires_at = _expiry(reservation, now)
@@ -259,7 +264,7 @@ async def create_or_update(
                     else:
                         reserving.append(offered)
                 if reserving:
-                    await tx.reserve(reservation_id, reserving, reservation.expires_at.timestamp(), epoch)
+                    await tx.reserve(reservation_id, reserving, reservation.expires_at.timestamp(), epoch, change)
             await tx.update_reservation(reservation)
             reservation = await _load(tx, resource, reservation_id)
     if refused is not None:
@@ -291,7 +296,8 @@ async def delete_reservation(ctx: Context, resource: str, raw_id: str) -> None:
         reservation = await _load(tx, resource, reservation_id)
         refused = await _refusal(tx, reservation, now)
         if refused is None:
-            await tx.release_reserved(reservation_id)
+            cancelled = Change(now.timestamp(), resource, resource, reservation_id)
+            await tx.release_reserved(reservation_id, cancelled, EventKind.HOLD_CANCELLED)
             await tx.delete_reservation(reservation_id)
     if refused is not None:
         raise refused
@@ -324,7 +330,9 @@ async def purchase_reservation(ctx: Context, resource: str, raw_id: str, agree_t
                 )
                 await tx.insert_operation(operation)
                 return operation
-            bought = await tx.purchase_reserved(reservation_id, resource, now.timestamp())
+            bought = await tx.purchase_reserved(
+                reservation_id, resource, Change(now.timestamp(), resource, resource, operation_id)
+            )
             operation = ctx.new_operation(
                 resource,
                 OperationType.RESERVATION_PURCHASE,

@@ -108,7 +108,7 @@ async def start_search(ctx: Context, resource: str, country: str, request: Searc
 
     pick = Pick(
         country, request.number_type, request.area_code, request.quantity, ctx.clock.epoch(),
-        search_id, expires_at.timestamp(),
+        search_id, expires_at.timestamp(), resource,
     )
     numbers = await ctx.store.hold_for_search(pick, found, out_of_stock)
     ctx.operation_recorded((found if numbers else out_of_stock())[1])

@@ -16,9 +16,12 @@ from numberpool.core.faults import ListedRule, Rule
 from numberpool.core.model import (
     AvailableNumber,
     Capabilities,
+    Change,
     Cost,
     Country,
+    EventKind,
     Locality,
+    NumberEvent,
     NumberType,
     Offering,
     Operation,
@@ -42,6 +45,8 @@ class Pick:
     now: float
     holder: str
     expires_at: float
+    resource: str | None = None
+    """Who searches: the resource its `held` events name."""
 
 
 SearchRecord = tuple[Search, Operation]
@@ -76,10 +81,11 @@ class Transaction(Protocol):
         """
         ...
 
-    async def release_holds(self, holder: str) -> int: ...
-    async def purchase_held(
-        self, holder: str, owner: str, search: Search, now: float
-    ) -> int:
+    async def release_holds(self, holder: str, change: Change, event: EventKind = EventKind.HOLD_CANCELLED) -> int:
+        """Return the numbers the search `holder` holds to the inventory, each with an `event` event."""
+        ...
+
+    async def purchase_held(self, holder: str, owner: str, search: Search, change: Change) -> int:
         """Turn the numbers `holder` still holds into purchases of `owner`; returns how many."""
         ...
 
@@ -91,8 +97,35 @@ class Transaction(Protocol):
 
     async def get_number(self, phone_number: str) -> PhoneNumber | None: ...
     async def owned_numbers(self, owner: str, skip: int, top: int) -> list[PhoneNumber]: ...
-    async def set_capabilities(self, phone_number: str, capabilities: Capabilities, cost: Cost) -> None: ...
-    async def release_number(self, phone_number: str) -> None: ...
+    async def set_capabilities(
+        self, phone_number: str, capabilities: Capabilities, cost: Cost, change: Change
+    ) -> None: ...
+
+    async def release_number(self, phone_number: str, change: Change, aging_until: float | None) -> None:
+        """The owner gives the number up: it ages until `aging_until`, or is available at once when None."""
+        ...
+
+    async def end_aging(self, phone_numbers: Sequence[str], change: Change) -> list[str]:
+        """Make those of `phone_numbers` that are aging available now; returns them."""
+        ...
+
+    # audit trail (append-only: the service never updates or deletes an event)
+    async def record_admin_event(self, event: EventKind | str, change: Change, detail: str | None = None) -> None:
+        """Append an event about no number (resource created or deleted, key rotated, catalog imported).
+
+        Written in this transaction, so it exists exactly when the admin action commits. Never
+        put a key or token in `detail`."""
+        ...
+
+    async def history(self, phone_number: str) -> list[NumberEvent]:
+        """The number's events, oldest first."""
+        ...
+
+    async def events_page(
+        self, since: float | None, until: float | None, after_id: int, limit: int
+    ) -> list[NumberEvent]:
+        """Up to `limit` events with id > `after_id` and `since <= at < until` (either bound optional), by id."""
+        ...
 
     # searches
     async def record_search(self, search: Search, operation: Operation) -> None:
@@ -125,17 +158,21 @@ class Transaction(Protocol):
         """Lock and return those of `phone_numbers` that are free now and that no other transaction is changing."""
         ...
 
-    async def reserve(self, reservation_id: str, numbers: Sequence[AvailableNumber], expires_at: float, now: float) -> None:
+    async def reserve(
+        self, reservation_id: str, numbers: Sequence[AvailableNumber], expires_at: float, now: float, change: Change
+    ) -> None:
         """Reserve numbers `lock_free_numbers` returned in this transaction, and list them in the reservation."""
         ...
 
-    async def release_reserved(self, reservation_id: str, phone_numbers: Sequence[str] | None = None) -> int:
+    async def release_reserved(
+        self, reservation_id: str, change: Change, event: EventKind, phone_numbers: Sequence[str] | None = None
+    ) -> int:
         """Return the reservation's reserved numbers (those of `phone_numbers`, or all) to the inventory."""
         ...
 
     async def remove_from_reservation(self, reservation_id: str, phone_numbers: Sequence[str]) -> None: ...
 
-    async def purchase_reserved(self, reservation_id: str, owner: str, now: float) -> int:
+    async def purchase_reserved(self, reservation_id: str, owner: str, change: Change) -> int:
         """Turn the numbers the reservation still reserves into purchases of `owner`, each under its offering."""
         ...
 
@@ -169,7 +206,8 @@ class Store(Protocol):
         ...
 
     async def sweep_expired(self, now: float) -> int:
-        """Return expired holds and reservations to the inventory for good; returns how many numbers.
+        """Return expired holds and reservations, and numbers whose aging has ended, to the inventory for good;
+        returns how many numbers. Each one's event names the actor `system`.
 
         Also marks lapsed reservations expired and forgets reservations older than a month."""
         ...

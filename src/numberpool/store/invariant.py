@@ -4,8 +4,11 @@ It returns one row per violation: every number is in exactly one known state; a
 held number has exactly one holder, a search that still holds it (or whose hold
 has lapsed and awaits the sweep); a reserved number has exactly one holder, an active reservation
 that lists it (or an expired one whose numbers await the sweep); a purchased number has exactly one
-owner and no holder; an available number has neither; every number's locality exists (PostgreSQL
-leaves that to the loader, not a foreign key). Zero rows means the inventory is consistent.
+owner and no holder; an available number has neither; an aging number has an end (`aging_until`)
+and neither holder nor owner, and only an aging number has one; every purchased number's latest
+event (the audit trail) leaves it purchased by its owner: its purchase, or a later capability
+update; every number's locality exists (PostgreSQL leaves that to the loader, not a foreign key).
+Zero rows means the inventory is consistent.
 """
 
 INVARIANT_SQL = """
@@ -32,6 +35,18 @@ SELECT 'available with a holder or owner', phone_number FROM numbers
 UNION ALL
 SELECT 'owned but not purchased', phone_number FROM numbers
  WHERE owner IS NOT NULL AND state <> 'purchased'
+UNION ALL
+SELECT 'aging without an end, or with a holder or owner', phone_number FROM numbers
+ WHERE state = 'aging' AND (aging_until IS NULL OR holder IS NOT NULL OR owner IS NOT NULL)
+UNION ALL
+SELECT 'an aging end on a number that is not aging', phone_number FROM numbers
+ WHERE aging_until IS NOT NULL AND state <> 'aging'
+UNION ALL
+SELECT 'purchased but its latest event is not its purchase', n.phone_number FROM numbers n
+ WHERE n.state = 'purchased' AND NOT EXISTS (
+       SELECT 1 FROM number_events e
+        WHERE e.id = (SELECT max(l.id) FROM number_events l WHERE l.phone_number = n.phone_number)
+          AND e.new_state = 'purchased' AND e.resource = n.owner)
 UNION ALL
 SELECT 'in a locality that does not exist', n.phone_number FROM numbers n
  WHERE n.locality_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM localities l WHERE l.id = n.locality_id)

@@ -41,10 +41,13 @@ from numberpool.core.model import (
     AssignmentType,
     AvailableNumber,
     Capabilities,
+    Change,
     Cost,
     Country,
     Direction,
+    EventKind,
     Locality,
+    NumberEvent,
     NumberType,
     Offering,
     Operation,
@@ -52,6 +55,7 @@ from numberpool.core.model import (
     Reservation,
     Search,
 )
+from numberpool.core.model import SYSTEM_ACTOR
 from numberpool.core.timeutil import to_epoch
 from numberpool.store.base import (
     RESERVATION_RETENTION_SECONDS,
@@ -63,9 +67,12 @@ from numberpool.store.base import (
 )
 from numberpool.store.invariant import INVARIANT_SQL
 from numberpool.store.migrations import migrations
+from numberpool.store import postgres_events as events
+from numberpool.store.postgres_events import changing_sql, event_args
 from numberpool.store.postgres_options import postgres_options
 from numberpool.store.postgres_testing import PostgresTesting
 from numberpool.store.rows import (
+    capabilities_detail,
     number_from_row,
     operation_from_row,
     reservation_from_row,
@@ -171,6 +178,7 @@ def _hold_and_record_sql(with_area_code: bool, limit: int) -> str:
     order = "phone_number" if with_area_code else "area_code, phone_number"
     search_first = n + 3
     operation_first = search_first + len(_SEARCH_TYPES)
+    event_at = operation_first + len(_OPERATION_TYPES)
     return (
         f"WITH picked AS (SELECT phone_number FROM numbers WHERE {where} AND state = 'available'"
         f" ORDER BY {order} LIMIT {int(limit)} FOR UPDATE SKIP LOCKED),"
@@ -179,6 +187,10 @@ def _hold_and_record_sql(with_area_code: bool, limit: int) -> str:
         " FROM picked, enough WHERE enough.ok AND numbers.phone_number = picked.phone_number"
         " RETURNING numbers.area_code, numbers.phone_number),"
         " taken AS (SELECT array_agg(phone_number ORDER BY area_code, phone_number) AS numbers FROM held),"
+        # The audit trail: one `held` event per number, by the searching resource (the search's own column).
+        f" events AS (INSERT INTO number_events (at, event, phone_number, old_state, new_state, resource,"
+        f" reference, actor) SELECT ${event_at}::double precision, 'held', phone_number, 'available', 'held',"
+        f" ${search_first + 1}::text, ${n + 1}, ${search_first + 1}::text FROM held),"
         f" search AS (INSERT INTO searches ({_SEARCH_COLUMNS})"
         f" SELECT {_typed_placeholders(search_first, _SEARCH_TYPES)}, taken.numbers FROM taken, enough"
         " WHERE enough.ok),"
@@ -202,15 +214,16 @@ class PostgresTransaction:
 
     async def offerings(self, country: str) -> list[Offering]:
         rows = await self._db.fetch(
-            "SELECT country, number_type, assignment, calling, sms, cost, currency, billing_frequency"
+            "SELECT country, number_type, assignment, calling, sms, cost, currency, billing_frequency, aging_days"
             " FROM offerings WHERE country = $1 ORDER BY id",
             country,
         )
         return [
             Offering(
-                c, NumberType(t), AssignmentType(a), Capabilities(Direction(ca), Direction(s)), Cost(cost, cur, freq)
+                c, NumberType(t), AssignmentType(a), Capabilities(Direction(ca), Direction(s)), Cost(cost, cur, freq),
+                int(aging),
             )
-            for c, t, a, ca, s, cost, cur, freq in rows
+            for c, t, a, ca, s, cost, cur, freq, aging in rows
         ]
 
     async def localities(self, country: str) -> list[Locality]:
@@ -225,14 +238,12 @@ class PostgresTransaction:
 
     async def hold_available(self, pick: Pick) -> list[str]:
         slice_ = _Slice(pick.country, pick.number_type, pick.area_code)
-        held = await self._hold_available(slice_, pick.limit, pick.holder, pick.expires_at)
+        held = await self._hold_available(slice_, pick.limit, pick)
         if len(held) < pick.limit and await self._return_lapsed(slice_, pick.now):
-            held += await self._hold_available(slice_, pick.limit - len(held), pick.holder, pick.expires_at)
+            held += await self._hold_available(slice_, pick.limit - len(held), pick)
         return [number for _, number in sorted(held)]
 
-    async def _hold_available(
-        self, slice_: _Slice, limit: int, holder: str, expires_at: float
-    ) -> list[tuple[str, str]]:
+    async def _hold_available(self, slice_: _Slice, limit: int, pick: Pick) -> list[tuple[str, str]]:
         """Pick and hold in one statement; (area code, number) pairs, in no particular order."""
         # Rows another transaction has locked are skipped, not waited for: it is
         # taking them. A row that changed since this statement's snapshot is
@@ -247,51 +258,64 @@ class PostgresTransaction:
         n = len(params)
         rows = await self._db.fetch(
             f"WITH picked AS (SELECT phone_number FROM numbers WHERE {where} AND state = 'available'"
-            f" ORDER BY {order} LIMIT ${n + 1} FOR UPDATE SKIP LOCKED)"
-            f" UPDATE numbers SET state = 'held', holder = ${n + 2}, hold_expires_at = ${n + 3}"
+            f" ORDER BY {order} LIMIT ${n + 1} FOR UPDATE SKIP LOCKED),"
+            f" held AS (UPDATE numbers SET state = 'held', holder = ${n + 2}, hold_expires_at = ${n + 3}"
             " FROM picked WHERE numbers.phone_number = picked.phone_number"
-            " RETURNING numbers.area_code, numbers.phone_number",
+            " RETURNING numbers.area_code, numbers.phone_number),"
+            f" events AS (INSERT INTO number_events (at, event, phone_number, old_state, new_state, resource,"
+            f" reference, actor) SELECT ${n + 4}::double precision, 'held', phone_number, 'available', 'held',"
+            f" ${n + 5}::text, ${n + 2}, ${n + 5}::text FROM held)"
+            " SELECT area_code, phone_number FROM held",
             *params,
             limit,
-            holder,
-            float(expires_at),
+            pick.holder,
+            float(pick.expires_at),
+            float(pick.now),
+            pick.resource or "",
         )
         return [(row[0], row[1]) for row in rows]
 
     async def _return_lapsed(self, slice_: _Slice, now: float) -> int:
         """Put this slice's lapsed holds back in the inventory, as the sweep would; returns how many."""
         where, params = slice_.where()
+        n = len(params)
         status = await self._db.execute(
-            f"WITH due AS (SELECT phone_number FROM numbers WHERE {where}"
-            f" AND state IN ('held', 'reserved') AND hold_expires_at <= ${len(params) + 1} FOR UPDATE SKIP LOCKED)"
-            " UPDATE numbers SET state = 'available', holder = NULL, hold_expires_at = NULL"
-            " FROM due WHERE numbers.phone_number = due.phone_number",
+            changing_sql(
+                f"{where} AND state IN ('held', 'reserved') AND hold_expires_at <= ${n + 1}",
+                "state = 'available', holder = NULL, hold_expires_at = NULL",
+                n + 2, lapsed=True, skip_locked=True,
+            ),
             *params,
             float(now),
+            *event_args(Change(now, SYSTEM_ACTOR), EventKind.HOLD_LAPSED, "available", lapsed=True),
         )
         return _count(status)
 
-    async def release_holds(self, holder: str) -> int:
+    async def release_holds(self, holder: str, change: Change, event: EventKind = EventKind.HOLD_CANCELLED) -> int:
         status = await self._db.execute(
-            "UPDATE numbers SET state = 'available', holder = NULL, hold_expires_at = NULL"
-            " WHERE holder = $1 AND state = 'held'",
+            changing_sql("holder = $1 AND state = 'held'", "state = 'available', holder = NULL, hold_expires_at = NULL", 2),
             holder,
+            *event_args(change, event, "available"),
         )
         return _count(status)
 
-    async def purchase_held(self, holder: str, owner: str, search: Search, now: float) -> int:
+    async def purchase_held(self, holder: str, owner: str, search: Search, change: Change) -> int:
         status = await self._db.execute(
-            "UPDATE numbers SET state = 'purchased', holder = NULL, hold_expires_at = NULL, owner = $1,"
-            " assignment = $2, calling = $3, sms = $4, cost = $5, currency = $6, purchased_at = $7"
-            " WHERE holder = $8 AND state = 'held'",
+            changing_sql(
+                "holder = $8 AND state = 'held'",
+                "state = 'purchased', holder = NULL, hold_expires_at = NULL, owner = $1,"
+                " assignment = $2, calling = $3, sms = $4, cost = $5, currency = $6, purchased_at = $7",
+                9,
+            ),
             owner,
             search.assignment.value,
             search.capabilities.calling.value,
             search.capabilities.sms.value,
             float(search.cost.amount),
             search.cost.currency,
-            float(now),
+            float(change.at),
             holder,
+            *event_args(change, EventKind.PURCHASED, "purchased"),
         )
         return _count(status)
 
@@ -331,23 +355,56 @@ class PostgresTransaction:
         )
         return [number_from_row(tuple(row)) for row in rows]
 
-    async def set_capabilities(self, phone_number: str, capabilities: Capabilities, cost: Cost) -> None:
+    async def set_capabilities(self, phone_number: str, capabilities: Capabilities, cost: Cost, change: Change) -> None:
         await self._db.execute(
-            "UPDATE numbers SET calling = $1, sms = $2, cost = $3, currency = $4"
-            " WHERE phone_number = $5 AND state = 'purchased'",
+            changing_sql(
+                "phone_number = $5 AND state = 'purchased'", "calling = $1, sms = $2, cost = $3, currency = $4", 6
+            ),
             capabilities.calling.value,
             capabilities.sms.value,
             float(cost.amount),
             cost.currency,
             phone_number,
+            *event_args(change, EventKind.CAPABILITIES_UPDATED, "purchased", detail=capabilities_detail(capabilities)),
         )
 
-    async def release_number(self, phone_number: str) -> None:
+    async def release_number(self, phone_number: str, change: Change, aging_until: float | None) -> None:
+        state = "available" if aging_until is None else "aging"
         await self._db.execute(
-            "UPDATE numbers SET state = 'available', owner = NULL, assignment = NULL, calling = NULL, sms = NULL,"
-            " cost = NULL, currency = NULL, purchased_at = NULL WHERE phone_number = $1 AND state = 'purchased'",
+            changing_sql(
+                "phone_number = $1 AND state = 'purchased'",
+                "state = $2, aging_until = $3, owner = NULL, assignment = NULL, calling = NULL, sms = NULL,"
+                " cost = NULL, currency = NULL, purchased_at = NULL",
+                4,
+            ),
             phone_number,
+            state,
+            None if aging_until is None else float(aging_until),
+            *event_args(change, EventKind.RELEASED, state),
         )
+
+    async def end_aging(self, phone_numbers: Sequence[str], change: Change) -> list[str]:
+        rows = await self._db.fetch(
+            changing_sql(
+                "phone_number = ANY($1::text[]) AND state = 'aging'", "state = 'available', aging_until = NULL", 2
+            ) + " RETURNING phone_number",
+            events.numbers_arg(phone_numbers),
+            *event_args(change, EventKind.AGING_ENDED, "available"),
+        )
+        return sorted(row[0] for row in rows)
+
+    # audit trail
+
+    async def record_admin_event(self, event: EventKind | str, change: Change, detail: str | None = None) -> None:
+        await events.record_admin_event(self._db, event.value if isinstance(event, EventKind) else event, change, detail)
+
+    async def history(self, phone_number: str) -> list[NumberEvent]:
+        return await events.history(self._db, phone_number)
+
+    async def events_page(
+        self, since: float | None, until: float | None, after_id: int, limit: int
+    ) -> list[NumberEvent]:
+        return await events.events_page(self._db, since, until, after_id, limit)
 
     # searches
 
@@ -434,19 +491,23 @@ class PostgresTransaction:
         return [number_from_row(tuple(row)) for row in rows]
 
     async def reserve(
-        self, reservation_id: str, numbers: Sequence[AvailableNumber], expires_at: float, now: float
+        self, reservation_id: str, numbers: Sequence[AvailableNumber], expires_at: float, now: float, change: Change
     ) -> None:
         # The rows were locked by `lock_free_numbers` in this transaction; the state
         # condition makes sure a reservation can never take a number that is not free.
         wanted = sorted({n.phone_number for n in numbers})
         status = await self._db.execute(
-            "UPDATE numbers SET state = 'reserved', holder = $1, hold_expires_at = $2"
-            " WHERE phone_number = ANY($3::text[])"
-            " AND (state = 'available' OR (state IN ('held', 'reserved') AND hold_expires_at <= $4))",
+            changing_sql(
+                "phone_number = ANY($3::text[])"
+                " AND (state = 'available' OR (state IN ('held', 'reserved') AND hold_expires_at <= $4))",
+                "state = 'reserved', holder = $1, hold_expires_at = $2",
+                5,
+            ),
             reservation_id,
             float(expires_at),
             wanted,
             float(now),
+            *event_args(change, EventKind.RESERVED, "reserved"),
         )
         if _count(status) != len(wanted):
             raise RuntimeError(
@@ -459,19 +520,22 @@ class PostgresTransaction:
             [(reservation_id, *reserved_to_row(number)) for number in numbers],
         )
 
-    async def release_reserved(self, reservation_id: str, phone_numbers: Sequence[str] | None = None) -> int:
+    async def release_reserved(
+        self, reservation_id: str, change: Change, event: EventKind, phone_numbers: Sequence[str] | None = None
+    ) -> int:
+        release = "state = 'available', holder = NULL, hold_expires_at = NULL"
         if phone_numbers is None:
             status = await self._db.execute(
-                "UPDATE numbers SET state = 'available', holder = NULL, hold_expires_at = NULL"
-                " WHERE holder = $1 AND state = 'reserved'",
+                changing_sql("holder = $1 AND state = 'reserved'", release, 2),
                 reservation_id,
+                *event_args(change, event, "available"),
             )
         else:
             status = await self._db.execute(
-                "UPDATE numbers SET state = 'available', holder = NULL, hold_expires_at = NULL"
-                " WHERE holder = $1 AND state = 'reserved' AND phone_number = ANY($2::text[])",
+                changing_sql("holder = $1 AND state = 'reserved' AND phone_number = ANY($2::text[])", release, 3),
                 reservation_id,
                 list(phone_numbers),
+                *event_args(change, event, "available"),
             )
         return _count(status)
 
@@ -482,17 +546,21 @@ class PostgresTransaction:
             list(phone_numbers),
         )
 
-    async def purchase_reserved(self, reservation_id: str, owner: str, now: float) -> int:
+    async def purchase_reserved(self, reservation_id: str, owner: str, change: Change) -> int:
+        # Each reserved number is bought under the offering it was reserved with.
+        its = "(SELECT rn.{} FROM reservation_numbers rn WHERE rn.reservation_id = $1" \
+              " AND rn.phone_number = numbers.phone_number)"
         status = await self._db.execute(
-            "UPDATE numbers SET state = 'purchased', holder = NULL, hold_expires_at = NULL, owner = $2,"
-            " purchased_at = $3, assignment = rn.assignment, calling = rn.calling, sms = rn.sms, cost = rn.cost,"
-            " currency = rn.currency"
-            " FROM reservation_numbers rn"
-            " WHERE rn.reservation_id = $1 AND rn.phone_number = numbers.phone_number"
-            " AND numbers.holder = $1 AND numbers.state = 'reserved'",
+            changing_sql(
+                "holder = $1 AND state = 'reserved' AND EXISTS " + its.format("phone_number"),
+                "state = 'purchased', holder = NULL, hold_expires_at = NULL, owner = $2, purchased_at = $3, "
+                + ", ".join(f"{c} = {its.format(c)}" for c in ("assignment", "calling", "sms", "cost", "currency")),
+                4,
+            ),
             reservation_id,
             owner,
-            float(now),
+            float(change.at),
+            *event_args(change, EventKind.PURCHASED, "purchased"),
         )
         return _count(status)
 
@@ -518,7 +586,7 @@ class PostgresTransaction:
 
 _NUMBER_COLUMNS = (
     "phone_number, country, number_type, area_code, state, holder, hold_expires_at, owner, assignment,"
-    " calling, sms, cost, currency, purchased_at"
+    " calling, sms, cost, currency, purchased_at, aging_until"
 )
 _RESERVATION_COLUMNS = "id, resource, status, created_at, expires_at, completes_at"
 _RESERVED_COLUMNS = "phone_number, country, number_type, assignment, calling, sms, cost, currency, agreement_required"
@@ -600,7 +668,7 @@ class PostgresStore(PostgresTesting):
             numbers = await db.fetchval(
                 _hold_and_record_sql(slice_.area_code is not None, pick.limit),
                 *slice_.params, pick.holder, float(pick.expires_at),
-                *search_to_row(search), *operation_to_row(operation),
+                *search_to_row(search), *operation_to_row(operation), float(pick.now),
             )
             if numbers is not None:
                 return list(numbers)
@@ -624,11 +692,12 @@ class PostgresStore(PostgresTesting):
             )
             await db.executemany(
                 "INSERT INTO offerings (country, number_type, assignment, calling, sms, cost, currency,"
-                " billing_frequency) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+                " billing_frequency, aging_days) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
                 [
                     (
                         o.country, o.number_type.value, o.assignment.value, o.capabilities.calling.value,
                         o.capabilities.sms.value, float(o.cost.amount), o.cost.currency, o.cost.billing_frequency,
+                        int(o.aging_days),
                     )
                     for o in offerings
                 ],
@@ -701,15 +770,27 @@ class PostgresStore(PostgresTesting):
                 float(now),
             )
             returned = 0
+            system = Change(now, SYSTEM_ACTOR)
             for state in ("'held'", "'reserved'"):  # a literal each, so each uses its partial index
                 status = await db.execute(
-                    f"WITH due AS (SELECT phone_number FROM numbers WHERE state = {state} AND hold_expires_at <= $1"
-                    " FOR UPDATE SKIP LOCKED)"
-                    " UPDATE numbers SET state = 'available', holder = NULL, hold_expires_at = NULL"
-                    " FROM due WHERE numbers.phone_number = due.phone_number",
+                    changing_sql(
+                        f"state = {state} AND hold_expires_at <= $1",
+                        "state = 'available', holder = NULL, hold_expires_at = NULL",
+                        2, lapsed=True, skip_locked=True,
+                    ),
                     float(now),
+                    *event_args(system, EventKind.HOLD_LAPSED, "available", lapsed=True),
                 )
                 returned += _count(status)
+            status = await db.execute(
+                changing_sql(
+                    "state = 'aging' AND aging_until <= $1", "state = 'available', aging_until = NULL", 2,
+                    skip_locked=True,
+                ),
+                float(now),
+                *event_args(system, EventKind.AGING_ENDED, "available"),
+            )
+            returned += _count(status)
             await db.execute(
                 "WITH due AS (SELECT id FROM reservations WHERE created_at <= $1 AND status <> 'active'"
                 " AND NOT EXISTS (SELECT 1 FROM numbers WHERE holder = reservations.id)"

@@ -15,6 +15,7 @@ from numberpool.core.model import (
     Capabilities,
     Cost,
     Direction,
+    NumberEvent,
     NumberState,
     NumberType,
     Operation,
@@ -28,7 +29,8 @@ from numberpool.core.timeutil import from_epoch, to_epoch
 
 
 def number_from_row(row: tuple[Any, ...]) -> PhoneNumber:
-    (number, country, kind, area, state, holder, hold_expires, owner, who, calling, sms, cost, cur, purchased) = row
+    (number, country, kind, area, state, holder, hold_expires, owner, who, calling, sms, cost, cur, purchased,
+     aging_until) = row
     return PhoneNumber(
         phone_number=number,
         country=country,
@@ -42,6 +44,7 @@ def number_from_row(row: tuple[Any, ...]) -> PhoneNumber:
         capabilities=Capabilities(Direction(calling), Direction(sms)) if calling else None,
         cost=Cost(cost, cur) if cost is not None else None,
         purchased_at=from_epoch(purchased) if purchased is not None else None,
+        aging_until=from_epoch(aging_until) if aging_until is not None else None,
     )
 
 
@@ -148,3 +151,14 @@ def operation_from_row(row: Sequence[Any]) -> Operation:
         id_, resource, OperationType(kind), OperationStatus(outcome), from_epoch(created), from_epoch(completes),
         location, code, message,
     )
+
+
+def event_from_row(row: Sequence[Any]) -> NumberEvent:
+    """A `number_events` row: id, then at, event, phone_number, old_state, new_state, resource, reference, actor, detail."""
+    id_, at, event, number, old, new, resource, reference, actor, detail = row
+    return NumberEvent(int(id_), from_epoch(at), event, number, old, new, resource, reference, actor, detail)
+
+
+def capabilities_detail(capabilities: Capabilities) -> str:
+    """What a `capabilities updated` event says it changed to."""
+    return f"calling={capabilities.calling.value} sms={capabilities.sms.value}"

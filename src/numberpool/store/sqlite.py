@@ -20,10 +20,13 @@ from numberpool.core.model import (
     AssignmentType,
     AvailableNumber,
     Capabilities,
+    Change,
     Cost,
     Country,
     Direction,
+    EventKind,
     Locality,
+    NumberEvent,
     NumberType,
     Offering,
     Operation,
@@ -31,6 +34,7 @@ from numberpool.core.model import (
     Reservation,
     Search,
 )
+from numberpool.core.model import SYSTEM_ACTOR
 from numberpool.core.timeutil import to_epoch
 from numberpool.store.base import (
     RESERVATION_RETENTION_SECONDS,
@@ -43,6 +47,7 @@ from numberpool.store.base import (
 from numberpool.store.invariant import INVARIANT_SQL
 from numberpool.store.migrations import migrations
 from numberpool.store.rows import (
+    capabilities_detail,
     number_from_row,
     operation_from_row,
     reservation_from_row,
@@ -53,6 +58,7 @@ from numberpool.store.rows import (
     search_from_row,
     search_to_row,
 )
+from numberpool.store import sqlite_events as events
 from numberpool.store.sqlite_group_commit import GroupCommit
 from numberpool.store.sqlite_testing import SqliteTesting
 from numberpool.store.sqlite_wal import WalCheckpointer
@@ -77,15 +83,16 @@ class SqliteTransaction:
 
     async def offerings(self, country: str) -> list[Offering]:
         rows = self._db.execute(
-            "SELECT country, number_type, assignment, calling, sms, cost, currency, billing_frequency"
+            "SELECT country, number_type, assignment, calling, sms, cost, currency, billing_frequency, aging_days"
             " FROM offerings WHERE country = ? ORDER BY id",
             (country,),
         ).fetchall()
         return [
             Offering(
-                c, NumberType(t), AssignmentType(a), Capabilities(Direction(ca), Direction(s)), Cost(cost, cur, freq)
+                c, NumberType(t), AssignmentType(a), Capabilities(Direction(ca), Direction(s)), Cost(cost, cur, freq),
+                int(aging),
             )
-            for c, t, a, ca, s, cost, cur, freq in rows
+            for c, t, a, ca, s, cost, cur, freq, aging in rows
         ]
 
     async def localities(self, country: str) -> list[Locality]:
@@ -107,6 +114,8 @@ class SqliteTransaction:
             "UPDATE numbers SET state = 'held', holder = ?, hold_expires_at = ? WHERE phone_number = ?",
             [(pick.holder, pick.expires_at, number) for number in picked],
         )
+        held = Change(pick.now, pick.resource or "", pick.resource, pick.holder)
+        events.record_numbers(self._db, held, EventKind.HELD, "available", "held", picked)
         return picked
 
     def _available(self, country: str, number_type: NumberType, area_code: str | None, limit: int) -> list[str]:
@@ -127,25 +136,32 @@ class SqliteTransaction:
 
     def _return_lapsed(self, country: str, number_type: NumberType, area_code: str | None, now: float) -> int:
         """Put this slice's lapsed holds back in the inventory, as the sweep would; returns how many."""
-        area_clause = "" if area_code is None else " AND area_code = ?"
-        params = (country, number_type.value) + (() if area_code is None else (area_code,))
+        area_clause = "" if area_code is None else " AND area_code = :area_code"
+        where = (
+            f"country = :country AND number_type = :number_type{area_clause}"
+            " AND state IN ('held', 'reserved') AND hold_expires_at <= :now"
+        )
+        params = {"country": country, "number_type": number_type.value, "area_code": area_code, "now": now}
+        events.record_where(
+            self._db, Change(now, SYSTEM_ACTOR), EventKind.HOLD_LAPSED, "available", where, params, lapsed=True
+        )
         cursor = self._db.execute(
-            "UPDATE numbers SET state = 'available', holder = NULL, hold_expires_at = NULL"
-            f" WHERE country = ? AND number_type = ?{area_clause}"
-            " AND state IN ('held', 'reserved') AND hold_expires_at <= ?",
-            (*params, now),
+            f"UPDATE numbers SET state = 'available', holder = NULL, hold_expires_at = NULL WHERE {where}", params
         )
         return cursor.rowcount
 
-    async def release_holds(self, holder: str) -> int:
+    async def release_holds(self, holder: str, change: Change, event: EventKind = EventKind.HOLD_CANCELLED) -> int:
+        where, params = "holder = :holder AND state = 'held'", {"holder": holder}
+        events.record_where(self._db, change, event, "available", where, params)
         cursor = self._db.execute(
-            "UPDATE numbers SET state = 'available', holder = NULL, hold_expires_at = NULL"
-            " WHERE holder = ? AND state = 'held'",
-            (holder,),
+            f"UPDATE numbers SET state = 'available', holder = NULL, hold_expires_at = NULL WHERE {where}", params
         )
         return cursor.rowcount
 
-    async def purchase_held(self, holder: str, owner: str, search: Search, now: float) -> int:
+    async def purchase_held(self, holder: str, owner: str, search: Search, change: Change) -> int:
+        events.record_where(
+            self._db, change, EventKind.PURCHASED, "purchased", "holder = :holder AND state = 'held'", {"holder": holder}
+        )
         cursor = self._db.execute(
             "UPDATE numbers SET state = 'purchased', holder = NULL, hold_expires_at = NULL, owner = ?,"
             " assignment = ?, calling = ?, sms = ?, cost = ?, currency = ?, purchased_at = ?"
@@ -157,7 +173,7 @@ class SqliteTransaction:
                 search.capabilities.sms.value,
                 search.cost.amount,
                 search.cost.currency,
-                now,
+                change.at,
                 holder,
             ),
         )
@@ -193,18 +209,48 @@ class SqliteTransaction:
         ).fetchall()
         return [number_from_row(row) for row in rows]
 
-    async def set_capabilities(self, phone_number: str, capabilities: Capabilities, cost: Cost) -> None:
+    async def set_capabilities(self, phone_number: str, capabilities: Capabilities, cost: Cost, change: Change) -> None:
+        where, params = "phone_number = :number AND state = 'purchased'", {"number": phone_number}
+        detail = capabilities_detail(capabilities)
+        events.record_where(self._db, change, EventKind.CAPABILITIES_UPDATED, "purchased", where, params, detail=detail)
         self._db.execute(
-            "UPDATE numbers SET calling = ?, sms = ?, cost = ?, currency = ? WHERE phone_number = ?",
-            (capabilities.calling.value, capabilities.sms.value, cost.amount, cost.currency, phone_number),
+            f"UPDATE numbers SET calling = :calling, sms = :sms, cost = :cost, currency = :currency WHERE {where}",
+            {**params, "calling": capabilities.calling.value, "sms": capabilities.sms.value, "cost": cost.amount,
+             "currency": cost.currency},
         )
 
-    async def release_number(self, phone_number: str) -> None:
+    async def release_number(self, phone_number: str, change: Change, aging_until: float | None) -> None:
+        where, params = "phone_number = :number AND state = 'purchased'", {"number": phone_number}
+        state = "available" if aging_until is None else "aging"
+        events.record_where(self._db, change, EventKind.RELEASED, state, where, params)
         self._db.execute(
-            "UPDATE numbers SET state = 'available', owner = NULL, assignment = NULL, calling = NULL, sms = NULL,"
-            " cost = NULL, currency = NULL, purchased_at = NULL WHERE phone_number = ?",
-            (phone_number,),
+            "UPDATE numbers SET state = :state, aging_until = :aging_until, owner = NULL, assignment = NULL,"
+            f" calling = NULL, sms = NULL, cost = NULL, currency = NULL, purchased_at = NULL WHERE {where}",
+            {**params, "state": state, "aging_until": aging_until},
         )
+
+    async def end_aging(self, phone_numbers: Sequence[str], change: Change) -> list[str]:
+        ended = []
+        for number in sorted(set(phone_numbers)):
+            where, params = "phone_number = :number AND state = 'aging'", {"number": number}
+            if events.record_where(self._db, change, EventKind.AGING_ENDED, "available", where, params):
+                self._db.execute(f"UPDATE numbers SET state = 'available', aging_until = NULL WHERE {where}", params)
+                ended.append(number)
+        return ended
+
+    # audit trail
+
+    async def record_admin_event(self, event: EventKind | str, change: Change, detail: str | None = None) -> None:
+        events.record_admin_event(self._db, EventKind(event).value if isinstance(event, EventKind) else event,
+                                  change, detail)
+
+    async def history(self, phone_number: str) -> list[NumberEvent]:
+        return events.history(self._db, phone_number)
+
+    async def events_page(
+        self, since: float | None, until: float | None, after_id: int, limit: int
+    ) -> list[NumberEvent]:
+        return events.events_page(self._db, since, until, after_id, limit)
 
     # searches
 
@@ -297,13 +343,18 @@ class SqliteTransaction:
         return found
 
     async def reserve(
-        self, reservation_id: str, numbers: Sequence[AvailableNumber], expires_at: float, now: float
+        self, reservation_id: str, numbers: Sequence[AvailableNumber], expires_at: float, now: float, change: Change
     ) -> None:
+        free = (
+            "phone_number = :number"
+            " AND (state = 'available' OR (state IN ('held', 'reserved') AND hold_expires_at <= :now))"
+        )
         for number in numbers:
+            params = {"number": number.phone_number, "now": now}
+            events.record_where(self._db, change, EventKind.RESERVED, "reserved", free, params)
             cursor = self._db.execute(
-                "UPDATE numbers SET state = 'reserved', holder = ?, hold_expires_at = ? WHERE phone_number = ?"
-                " AND (state = 'available' OR (state IN ('held', 'reserved') AND hold_expires_at <= ?))",
-                (reservation_id, expires_at, number.phone_number, now),
+                f"UPDATE numbers SET state = 'reserved', holder = :holder, hold_expires_at = :expires WHERE {free}",
+                {**params, "holder": reservation_id, "expires": expires_at},
             )
             if cursor.rowcount != 1:
                 raise RuntimeError(
@@ -315,16 +366,22 @@ class SqliteTransaction:
             [(reservation_id, *reserved_to_row(number)) for number in numbers],
         )
 
-    async def release_reserved(self, reservation_id: str, phone_numbers: Sequence[str] | None = None) -> int:
-        release = (
-            "UPDATE numbers SET state = 'available', holder = NULL, hold_expires_at = NULL"
-            " WHERE holder = ? AND state = 'reserved'"
+    async def release_reserved(
+        self, reservation_id: str, change: Change, event: EventKind, phone_numbers: Sequence[str] | None = None
+    ) -> int:
+        reserved = "holder = :holder AND state = 'reserved'"
+        wheres = (
+            [(reserved, {"holder": reservation_id})]
+            if phone_numbers is None
+            else [(reserved + " AND phone_number = :number", {"holder": reservation_id, "number": n})
+                  for n in phone_numbers]
         )
-        if phone_numbers is None:
-            return self._db.execute(release, (reservation_id,)).rowcount
         released = 0
-        for number in phone_numbers:
-            released += self._db.execute(release + " AND phone_number = ?", (reservation_id, number)).rowcount
+        for where, params in wheres:
+            events.record_where(self._db, change, event, "available", where, params)
+            released += self._db.execute(
+                f"UPDATE numbers SET state = 'available', holder = NULL, hold_expires_at = NULL WHERE {where}", params
+            ).rowcount
         return released
 
     async def remove_from_reservation(self, reservation_id: str, phone_numbers: Sequence[str]) -> None:
@@ -333,8 +390,14 @@ class SqliteTransaction:
             [(reservation_id, number) for number in phone_numbers],
         )
 
-    async def purchase_reserved(self, reservation_id: str, owner: str, now: float) -> int:
-        cursor = self._db.execute(_PURCHASE_RESERVED, (reservation_id, owner, now))
+    async def purchase_reserved(self, reservation_id: str, owner: str, change: Change) -> int:
+        events.record_where(
+            self._db, change, EventKind.PURCHASED, "purchased",
+            "holder = :holder AND state = 'reserved' AND EXISTS (SELECT 1 FROM reservation_numbers rn"
+            " WHERE rn.reservation_id = :holder AND rn.phone_number = numbers.phone_number)",
+            {"holder": reservation_id},
+        )
+        cursor = self._db.execute(_PURCHASE_RESERVED, (reservation_id, owner, change.at))
         return cursor.rowcount
 
     # operations
@@ -362,7 +425,7 @@ class SqliteTransaction:
 
 _NUMBER_COLUMNS = (
     "phone_number, country, number_type, area_code, state, holder, hold_expires_at, owner, assignment,"
-    " calling, sms, cost, currency, purchased_at"
+    " calling, sms, cost, currency, purchased_at, aging_until"
 )
 _BATCH = 500  # host parameters per statement, well under SQLite's limit
 _RESERVATION_COLUMNS = "id, resource, status, created_at, expires_at, completes_at"
@@ -451,11 +514,12 @@ class SqliteStore(SqliteTesting):
             )
             self._db.executemany(
                 "INSERT OR IGNORE INTO offerings (country, number_type, assignment, calling, sms, cost, currency,"
-                " billing_frequency) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " billing_frequency, aging_days) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         o.country, o.number_type.value, o.assignment.value, o.capabilities.calling.value,
                         o.capabilities.sms.value, o.cost.amount, o.cost.currency, o.cost.billing_frequency,
+                        o.aging_days,
                     )
                     for o in offerings
                 ],
@@ -491,11 +555,18 @@ class SqliteStore(SqliteTesting):
 
     async def sweep_expired(self, now: float) -> int:
         async with self.transaction():
+            system = Change(now, SYSTEM_ACTOR)
+            lapsed, params = "state IN ('held', 'reserved') AND hold_expires_at <= :now", {"now": now}
+            events.record_where(self._db, system, EventKind.HOLD_LAPSED, "available", lapsed, params, lapsed=True)
             cursor = self._db.execute(
-                "UPDATE numbers SET state = 'available', holder = NULL, hold_expires_at = NULL"
-                " WHERE state IN ('held', 'reserved') AND hold_expires_at <= ?",
-                (now,),
+                f"UPDATE numbers SET state = 'available', holder = NULL, hold_expires_at = NULL WHERE {lapsed}", params
             )
+            returned = cursor.rowcount
+            aged = "state = 'aging' AND aging_until <= :now"
+            events.record_where(self._db, system, EventKind.AGING_ENDED, "available", aged, params)
+            returned += self._db.execute(
+                f"UPDATE numbers SET state = 'available', aging_until = NULL WHERE {aged}", params
+            ).rowcount
             self._db.execute("UPDATE searches SET status = 'expired' WHERE status = 'held' AND expires_at <= ?", (now,))
             self._db.execute(
                 "UPDATE reservations SET status = 'expired' WHERE status = 'active' AND expires_at <= ?", (now,)
@@ -505,7 +576,7 @@ class SqliteStore(SqliteTesting):
                 " AND NOT EXISTS (SELECT 1 FROM numbers WHERE holder = reservations.id)",
                 (now - RESERVATION_RETENTION_SECONDS,),
             )
-            return cursor.rowcount
+            return returned
 
     async def violations(self) -> list[tuple[str, str]]:
         """Rows of the inventory invariant query; empty when the inventory is consistent."""

@@ -85,6 +85,7 @@ class SqliteTesting:
                 # Each statement by a partial index: only numbers someone holds or owns are touched.
                 db.execute(f"UPDATE numbers SET {FREE_NUMBER} WHERE holder IS NOT NULL")
                 db.execute(f"UPDATE numbers SET {FREE_NUMBER} WHERE owner IS NOT NULL")
+                db.execute(f"UPDATE numbers SET {FREE_NUMBER} WHERE state = 'aging'")  # released numbers resting
                 for table in ("reservation_numbers", "reservations", "searches", "operations", "fault_rules"):
                     db.execute(f"DELETE FROM {table}")  # noqa: S608 (fixed names)
                 db.execute("UPDATE service_clock SET offset_seconds = 0 WHERE id = 1")

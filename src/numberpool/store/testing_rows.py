@@ -10,7 +10,7 @@ from numberpool.core.faults import ListedRule, Rule, parse_rule
 # What a reset puts back in a number row: its seeded or imported state, nobody's.
 FREE_NUMBER = (
     "state = 'available', holder = NULL, hold_expires_at = NULL, owner = NULL, assignment = NULL,"
-    " calling = NULL, sms = NULL, cost = NULL, currency = NULL, purchased_at = NULL"
+    " calling = NULL, sms = NULL, cost = NULL, currency = NULL, purchased_at = NULL, aging_until = NULL"
 )
 
 
