@@ -9,6 +9,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from numberpool import __version__
+from numberpool.commands import catalog as catalog_commands
+from numberpool.commands import inventory as inventory_commands
+from numberpool.core.catalog_file import read_catalog
 from numberpool.core.resources import parse_resource_flag
 from numberpool.server.config import DEFAULT_DATA_DIR, DEFAULT_PORT, ServerConfig, load_file
 
@@ -51,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", type=Path, help="TOML file with [[resources]] tables (id, keys)")
     serve.add_argument("--admin-token", default=None,
                        help="bearer token that opens /_numberpool/ (admin API); without it those paths answer 404")
+    serve.add_argument("--catalog", type=Path, metavar="FILE",
+                       help="catalog file (TOML) to import at start, as `numberpool catalog import FILE` does")
     serve.add_argument("--seed", type=int, default=None,
                        help="make browse results reproducible: same seed and inventory, same answer (default: random)")
     serve.add_argument("--skip-api-version-check", action="store_true",
@@ -64,6 +69,9 @@ def _parser() -> argparse.ArgumentParser:
     upgrade = db_commands.add_parser("upgrade", help="apply pending schema migrations and exit")
     upgrade.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     upgrade.add_argument("--database", help="SQLite file path or postgresql:// URL (default: <data-dir>/numberpool.db)")
+
+    catalog_commands.register(commands)
+    inventory_commands.register(commands)
 
     conn = commands.add_parser("connection-string", help="print the development resource's connection string")
     _server_flags(conn)
@@ -86,10 +94,13 @@ def _config(args: argparse.Namespace) -> ServerConfig:
         config.seed = args.seed
         config.test_clock = args.test_clock
         config.admin_token = args.admin_token
+        config.catalog = args.catalog
         config.resources.extend(parse_resource_flag(flag) for flag in args.resource)
         if args.config:
             load_file(args.config, config)
         config.validate()
+        if config.catalog is not None:
+            read_catalog(config.catalog)  # a bad file stops here, with its one-line error
     return config
 
 
@@ -107,6 +118,10 @@ def _upgrade(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.command == "catalog":
+        return catalog_commands.run(args)
+    if args.command == "inventory":
+        return inventory_commands.run(args)
     if args.command == "db":
         try:
             return _upgrade(args)

@@ -16,6 +16,8 @@ from starlette.applications import Starlette
 from uvicorn.supervisors import Multiprocess
 
 from numberpool.api.app import create_app
+from numberpool.core.catalog_admin import CatalogConflict, import_catalog
+from numberpool.core.catalog_file import read_catalog
 from numberpool.core.context import Context
 from numberpool.core.seed import demo_seed_plan, ensure_demo_inventory
 from numberpool.core.timeutil import SharedClock
@@ -54,6 +56,13 @@ async def prepare_store(config: ServerConfig) -> None:
 
 
 async def _seed(store: Store, config: ServerConfig) -> None:
+    await _seed_demo(store, config)
+    if config.catalog is not None:
+        result = await import_catalog(store, read_catalog(config.catalog), source=str(config.catalog))
+        say(f"numberpool: {config.catalog}: {result.summary()}")
+
+
+async def _seed_demo(store: Store, config: ServerConfig) -> None:
     plan = await demo_seed_plan(store, config.inventory_size)
     if plan is not None:
         started = time.monotonic()
@@ -131,7 +140,11 @@ def serve(config: ServerConfig) -> None:
     config.data_dir.mkdir(parents=True, exist_ok=True)
     tls = _tls_options(config)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    asyncio.run(prepare_store(config))
+    try:
+        asyncio.run(prepare_store(config))
+    except CatalogConflict as exc:
+        say(f"numberpool: error: {exc}")
+        raise SystemExit(1) from None
     common = dict(
         host=config.host, port=config.port, log_level="warning", access_log=False, lifespan="on",
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS, **tls,

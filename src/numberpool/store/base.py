@@ -12,6 +12,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from typing import Protocol
 
+from numberpool.core.inventory_store import InventoryStore
 from numberpool.core.model import (
     AvailableNumber,
     Capabilities,
@@ -183,6 +184,10 @@ class Store(Protocol):
 
     async def record_demo_seed(self, per_area_code: int, now: float, *, complete: bool) -> None:
         """Record that the demo seeding of `per_area_code` numbers per area code began, or completed, at `now`."""
+        ...
+
+    def inventory(self) -> InventoryStore:
+        """The operations of the operator's inventory and catalog commands."""
         ...
 
     async def close(self) -> None: ...

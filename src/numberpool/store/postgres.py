@@ -56,6 +56,7 @@ from numberpool.core.timeutil import to_epoch
 from numberpool.store.base import RESERVATION_RETENTION_SECONDS, OutOfStock, Pick, SearchRecord, hold_and_record
 from numberpool.store.invariant import INVARIANT_SQL
 from numberpool.store.migrations import migrations
+from numberpool.store.postgres_inventory import PostgresInventory
 from numberpool.store.rows import (
     number_from_row,
     operation_from_row,
@@ -336,7 +337,7 @@ class PostgresTransaction:
     async def release_number(self, phone_number: str) -> None:
         await self._db.execute(
             "UPDATE numbers SET state = 'available', owner = NULL, assignment = NULL, calling = NULL, sms = NULL,"
-            " cost = NULL, currency = NULL, purchased_at = NULL WHERE phone_number = $1 AND state = 'purchased'",
+            " cost = NULL, currency = NULL, purchased_at = NULL, state_since = NULL WHERE phone_number = $1 AND state = 'purchased'",
             phone_number,
         )
 
@@ -732,6 +733,10 @@ class PostgresStore:
             " completed_at = excluded.completed_at",
             per_area_code, float(now), float(now) if complete else None,
         )
+
+    def inventory(self) -> PostgresInventory:
+        """What the operator's inventory commands use (`core.inventory_store.InventoryStore`)."""
+        return PostgresInventory(self._pool)
 
     async def close(self) -> None:
         await self._pool.close()

@@ -46,6 +46,7 @@ from numberpool.store.rows import (
     search_to_row,
 )
 from numberpool.store.sqlite_group_commit import GroupCommit
+from numberpool.store.sqlite_inventory import SqliteInventory
 from numberpool.store.sqlite_wal import WalCheckpointer
 
 _BUSY_TIMEOUT_MS = 10_000
@@ -188,7 +189,7 @@ class SqliteTransaction:
     async def release_number(self, phone_number: str) -> None:
         self._db.execute(
             "UPDATE numbers SET state = 'available', owner = NULL, assignment = NULL, calling = NULL, sms = NULL,"
-            " cost = NULL, currency = NULL, purchased_at = NULL WHERE phone_number = ?",
+            " cost = NULL, currency = NULL, purchased_at = NULL, state_since = NULL WHERE phone_number = ?",
             (phone_number,),
         )
 
@@ -524,6 +525,10 @@ class SqliteStore:
                 " completed_at = excluded.completed_at",
                 (per_area_code, now, now if complete else None),
             )
+
+    def inventory(self) -> SqliteInventory:
+        """What the operator's inventory commands use (`core.inventory_store.InventoryStore`)."""
+        return SqliteInventory(self._db, self._commits)
 
     async def close(self) -> None:
         self._commits.commit()
