@@ -13,9 +13,10 @@ so a row costs a regular-expression match and a few dictionary look-ups.
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import phonenumbers
@@ -71,78 +72,67 @@ Progress = Callable[[int, int], None]
 """Called now and then with (rows read, bytes read)."""
 
 
-@dataclass
 class NumbersReader:
-    """CSV rows of a file read as bytes, so progress and decoding errors have a position."""
+    """The rows of a numbers file, streamed, with their line numbers; `bytes_read` for progress."""
 
-    path: Path
-    bytes_read: int = 0
-    header: list[str] = field(default_factory=list)
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.header: list[str] = []
+        self._binary: io.BufferedReader | None = None
+
+    @property
+    def bytes_read(self) -> int:
+        binary = self._binary
+        return 0 if binary is None or binary.closed else binary.tell()
 
     def check(self) -> None:
         """Read and check the header only."""
         self.open()
-        self._handle.close()
+        assert self._binary is not None
+        self._binary.close()
 
     def open(self) -> Iterator[tuple[int, list[str]]]:
         try:
-            handle = self.path.open("rb")
+            binary = self.path.open("rb")
         except FileNotFoundError:
             raise NumbersFileError(f"{self.path}: no such file") from None
         except IsADirectoryError:
             raise NumbersFileError(f"{self.path}: is a directory, not a CSV file") from None
         except OSError as exc:
             raise NumbersFileError(f"{self.path}: cannot be read ({exc.strerror})") from None
-        lines = self._lines(handle)
-        reader = csv.reader(lines, strict=True)
         try:
-            header = next(reader, None)
-        except (csv.Error, UnicodeDecodeError) as exc:
-            handle.close()
-            raise NumbersFileError(f"{self.path}:1: not a CSV file ({_why(exc)})") from None
-        if not header:
-            handle.close()
-            raise NumbersFileError(f"{self.path}: empty; a numbers file starts with a header row naming a phoneNumber column")
-        self.header = [name.strip() for name in header]
-        try:
+            if b"\0" in binary.peek(4096)[:4096]:
+                raise NumbersFileError(f"{self.path}:1: not a CSV file (binary data)")
+            text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
+            reader = csv.reader(text, strict=True)
+            try:
+                header = next(reader, None)
+            except (csv.Error, UnicodeDecodeError) as exc:
+                raise NumbersFileError(f"{self.path}:1: not a CSV file ({_why(exc)})") from None
+            if not header:
+                raise NumbersFileError(
+                    f"{self.path}: empty; a numbers file starts with a header row naming a phoneNumber column")
+            self.header = [name.strip() for name in header]
             check_header(self.header, str(self.path))
         except NumbersFileError:
-            handle.close()
+            binary.close()
             raise
-        self._handle = handle
-        return self._rows(reader, handle)
+        self._binary = binary
+        return self._rows(reader, binary)
 
-    def _lines(self, handle) -> Iterator[str]:  # type: ignore[no-untyped-def]
-        first = True
-        for raw in handle:
-            self.bytes_read += len(raw)
-            if first:
-                first = False
-                if b"\0" in raw:
-                    raise UnicodeDecodeError("utf-8", raw, raw.index(b"\0"), raw.index(b"\0") + 1, "NUL byte")
-                yield raw.decode("utf-8-sig")
-            else:
-                yield raw.decode("utf-8")
-
-    def _rows(self, reader, handle) -> Iterator[tuple[int, list[str]]]:  # type: ignore[no-untyped-def]
+    def _rows(self, reader, binary) -> Iterator[tuple[int, list[str]]]:  # type: ignore[no-untyped-def]
         try:
-            while True:
-                try:
-                    row = next(reader)
-                except StopIteration:
-                    return
-                except (csv.Error, UnicodeDecodeError) as exc:
-                    raise NumbersFileError(f"{self.path}:{reader.line_num + 1}: not CSV text ({_why(exc)})") from None
+            for row in reader:
                 if row:
                     yield reader.line_num, row
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise NumbersFileError(f"{self.path}:{reader.line_num + 1}: not CSV text ({_why(exc)})") from None
         finally:
-            handle.close()
+            binary.close()
 
 
 def _why(exc: Exception) -> str:
-    if isinstance(exc, UnicodeDecodeError):
-        return "not UTF-8 text" if exc.reason != "NUL byte" else "binary data"
-    return str(exc)
+    return "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else str(exc)
 
 
 def check_header(header: list[str], source: str) -> None:
@@ -156,6 +146,19 @@ def check_header(header: list[str], source: str) -> None:
     repeated = {name for name in header if header.count(name) > 1}
     if repeated:
         raise NumbersFileError(f"{source}:1: column {sorted(repeated)[0]!r} appears twice")
+
+
+_NO_EXTRAS = ("",) * len(OPTIONAL_COLUMNS)
+
+
+class _Slot:
+    """The numbers waiting to be loaded into one locality."""
+
+    __slots__ = ("locality", "numbers")
+
+    def __init__(self, locality: Locality) -> None:
+        self.locality = locality
+        self.numbers: list[str] = []
 
 
 class NumberImport:
@@ -178,10 +181,10 @@ class NumberImport:
         self._progress = progress
         self._batch = batch
         self._plan = PlanCache()
-        self._resolved: dict[tuple[str, ...], Locality | str] = {}
+        self._resolved: dict[object, _Slot | str] = {}
+        self._slots: dict[Locality, _Slot] = {}
         self._country_ok: dict[tuple[str, str], bool] = {}
         self._seen: dict[str, int] = {}  # block (all but the last two digits) -> bit mask of the last two
-        self._pending: dict[Locality, list[str]] = {}
         self._pending_count = 0
         self.summary = ImportSummary(dry_run=dry_run)
 
@@ -196,7 +199,8 @@ class NumberImport:
         width = len(header)
         has_extras = any(i is not None for i in extras)
         summary = self.summary
-        resolved, seen, pending = self._resolved, self._seen, self._pending
+        resolved, seen, batch_size = self._resolved, self._seen, self._batch
+        fullmatch = _E164.fullmatch
         for line, row in rows:
             summary.rows += 1
             if summary.rows % PROGRESS_EVERY == 0 and self._progress:
@@ -206,7 +210,7 @@ class NumberImport:
                              f"has {len(row)} fields, the header has {width}")
                 continue
             number = row[number_at].strip()
-            if not _E164.fullmatch(number):
+            if not fullmatch(number):
                 self._reject(line, row, number, f"phoneNumber: {number!r} is not an E.164 number (+ then 7 to 15 digits)")
                 continue
             block = number[:-2]
@@ -216,20 +220,20 @@ class NumberImport:
                 self._reject(line, row, number, "phoneNumber: appears earlier in the file")
                 continue
             seen[block] = mask | bit
-            key = (block, *(row[i].strip() if i is not None else "" for i in extras)) if has_extras else (block,)
-            where = resolved.get(key)
-            if where is None:
-                where = resolved[key] = self._resolve(number, key[1:] if has_extras else ("",) * len(OPTIONAL_COLUMNS))
-            if where.__class__ is str:
-                self._reject(line, row, number, where)  # type: ignore[arg-type]
+            # Everything the plan and the optional columns decide is the same for the whole block
+            # of 100 (given the same column values): worked out once, then one look-up per row.
+            key = (block, *(row[i].strip() if i is not None else "" for i in extras)) if has_extras else block
+            slot = resolved.get(key)
+            if slot is None:
+                slot = resolved[key] = self._slot(number, key[1:] if has_extras else _NO_EXTRAS)
+            if slot.__class__ is str:
+                self._reject(line, row, number, slot)  # type: ignore[arg-type]
                 continue
-            batch = pending.get(where)  # type: ignore[arg-type]
-            if batch is None:
-                batch = pending[where] = []  # type: ignore[index]
-            batch.append(number)
+            numbers = slot.numbers  # type: ignore[union-attr]
+            numbers.append(number)
             self._pending_count += 1
-            if len(batch) >= self._batch:
-                await self._load(where, pending.pop(where))  # type: ignore[arg-type]
+            if len(numbers) >= batch_size:
+                await self._load(slot)  # type: ignore[arg-type]
             elif self._pending_count >= PENDING:
                 await self.flush()
         await self.flush()
@@ -237,11 +241,23 @@ class NumberImport:
             self._progress(summary.rows, bytes_read())
         return summary
 
-    async def flush(self) -> None:
-        for locality in list(self._pending):
-            await self._load(locality, self._pending.pop(locality))
+    def _slot(self, number: str, given: tuple[str, ...]) -> _Slot | str:
+        where = self._resolve(number, given)
+        if where.__class__ is str:
+            return where  # type: ignore[return-value]
+        slot = self._slots.get(where)  # type: ignore[arg-type]
+        if slot is None:
+            slot = self._slots[where] = _Slot(where)  # type: ignore[index,arg-type]
+        return slot
 
-    async def _load(self, locality: Locality, numbers: list[str]) -> None:
+    async def flush(self) -> None:
+        for slot in self._slots.values():
+            if slot.numbers:
+                await self._load(slot)
+
+    async def _load(self, slot: _Slot) -> None:
+        locality, numbers = slot.locality, slot.numbers
+        slot.numbers = []
         self._pending_count -= len(numbers)
         if self._dry_run:
             present = await self._store.inventory().present(numbers)
