@@ -208,12 +208,13 @@ def test_import_reports_every_rejected_row_with_its_line_and_reason(np, nl, url,
 
 @pytest.mark.parametrize(("content", "expected"), [
     (None, "no such file"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not a CSV file (not UTF-8 text)"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not a CSV file (binary data)"),
+    (b"phoneNumber\n+3120123456\xe9\n", "(not UTF-8 text)"),
     (b"phoneNumber\x00\x01\n", "not a CSV file (binary data)"),
     (b"number,type\n+31201230000,geographic\n", "no phoneNumber column in the header"),
     (b"phoneNumber,numbertype\n+31201230000,geographic\n", "unknown column 'numbertype'"),
     (b"", "empty; a numbers file starts with a header row"),
-], ids=["missing", "binary", "nul", "no-phoneNumber", "unknown-column", "empty"])
+], ids=["missing", "binary", "latin-1", "nul", "no-phoneNumber", "unknown-column", "empty"])
 def test_a_file_that_cannot_be_read_is_status_2_and_imports_nothing(np, nl, url, tmp_path, content, expected) -> None:
     source = tmp_path / "numbers.csv"
     if content is not None:

@@ -12,6 +12,7 @@ so a row costs a regular-expression match and a few dictionary look-ups.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import re
@@ -33,7 +34,8 @@ BATCH = 50_000
 """Numbers per load transaction (per locality)."""
 PENDING = 200_000
 """Numbers held back in unfinished batches before all of them are loaded, whatever their size."""
-PROGRESS_EVERY = 20_000
+PROGRESS_EVERY = 20_480
+YIELD_EVERY = 1_024
 MAX_RANGE = 10_000_000
 
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
@@ -186,6 +188,7 @@ class NumberImport:
         self._country_ok: dict[tuple[str, str], bool] = {}
         self._seen: dict[str, int] = {}  # block (all but the last two digits) -> bit mask of the last two
         self._pending_count = 0
+        self._loading: asyncio.Task[None] | None = None
         self.summary = ImportSummary(dry_run=dry_run)
 
     @classmethod
@@ -203,8 +206,10 @@ class NumberImport:
         fullmatch = _E164.fullmatch
         for line, row in rows:
             summary.rows += 1
-            if summary.rows % PROGRESS_EVERY == 0 and self._progress:
-                self._progress(summary.rows, bytes_read())
+            if summary.rows % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # the load in flight moves on
+                if summary.rows % PROGRESS_EVERY == 0 and self._progress:
+                    self._progress(summary.rows, bytes_read())
             if len(row) != width:
                 self._reject(line, row, row[number_at] if len(row) > number_at else "",
                              f"has {len(row)} fields, the header has {width}")
@@ -237,6 +242,7 @@ class NumberImport:
             elif self._pending_count >= PENDING:
                 await self.flush()
         await self.flush()
+        await self.wait()
         if self._progress:
             self._progress(summary.rows, bytes_read())
         return summary
@@ -256,9 +262,26 @@ class NumberImport:
                 await self._load(slot)
 
     async def _load(self, slot: _Slot) -> None:
+        """Start loading the slot's numbers; the previous load must have finished first.
+
+        One load runs while the next rows are read and checked: on PostgreSQL the database
+        works on a batch while this process prepares the next one (the loop yields to the load
+        every YIELD_EVERY rows). Each load is still its own transaction, committed in order.
+        """
         locality, numbers = slot.locality, slot.numbers
         slot.numbers = []
         self._pending_count -= len(numbers)
+        await self.wait()
+        self._loading = asyncio.create_task(self._load_batch(locality, numbers))
+        await asyncio.sleep(0)
+
+    async def wait(self) -> None:
+        """Until the load in flight, if any, has committed (its exception, if it failed)."""
+        if self._loading is not None:
+            loading, self._loading = self._loading, None
+            await loading
+
+    async def _load_batch(self, locality: Locality, numbers: list[str]) -> None:
         if self._dry_run:
             present = await self._store.inventory().present(numbers)
             added = len(numbers) - present
