@@ -364,3 +364,19 @@ def test_commands_as_processes_exit_with_the_documented_status_and_no_traceback(
          "postgresql://postgres@127.0.0.1:1/none"], capture_output=True, text=True, timeout=120)
     assert unreachable.returncode != 0 and "Traceback" not in unreachable.stderr
     assert unreachable.stderr.count("\n") == 1 and "cannot open the database" in unreachable.stderr
+
+
+def test_progress_is_plain_periodic_lines_off_a_terminal(np, url, tmp_path, monkeypatch) -> None:
+    from numberpool.commands import progress
+
+    monkeypatch.setattr(progress, "PLAIN_EVERY_SECONDS", 0.0)  # a line at every report, not every 5 s
+    demo = Path(__file__).parents[1] / "src/numberpool/catalogs/demo.toml"
+    assert np("catalog", "import", str(demo)).code == 0
+    source = write(tmp_path / "many.csv", "phoneNumber\n" + "".join(f"+1425{300 + i // 10_000:03d}{i % 10_000:04d}\n"
+                                                                    for i in range(45_000)))
+    ran = np("inventory", "import", str(source))
+    assert ran.code == 0
+    lines = ran.err.splitlines()
+    assert [line.split(": ", 2)[2].split(" rows")[0] for line in lines] == ["20,480", "40,960", "45,000"]
+    assert lines[0].startswith("numberpool: importing many.csv: 20,480 rows (") and lines[0].endswith(" rows/s")
+    assert "(100 %)" in lines[-1]

@@ -81,11 +81,14 @@ class NumbersReader:
         self.path = path
         self.header: list[str] = []
         self._binary: io.BufferedReader | None = None
+        self._read_at_close = 0
 
     @property
     def bytes_read(self) -> int:
         binary = self._binary
-        return 0 if binary is None or binary.closed else binary.tell()
+        if binary is None:
+            return 0
+        return self._read_at_close if binary.closed else binary.tell()
 
     def check(self) -> None:
         """Read and check the header only."""
@@ -130,6 +133,7 @@ class NumbersReader:
         except (csv.Error, UnicodeDecodeError) as exc:
             raise NumbersFileError(f"{self.path}:{reader.line_num + 1}: not CSV text ({_why(exc)})") from None
         finally:
+            self._read_at_close = binary.tell()
             binary.close()
 
 
