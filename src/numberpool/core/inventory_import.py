@@ -30,9 +30,9 @@ from numberpool.store.base import Store
 PHONE_NUMBER = "phoneNumber"
 OPTIONAL_COLUMNS = ("numberType", "areaCode", "locality", "administrativeDivision", "countryCode")
 COLUMNS = (PHONE_NUMBER, *OPTIONAL_COLUMNS)
-BATCH = 50_000
+BATCH = 100_000
 """Numbers per load transaction (per locality)."""
-PENDING = 200_000
+PENDING = 400_000
 """Numbers held back in unfinished batches before all of them are loaded, whatever their size."""
 PROGRESS_EVERY = 20_480
 YIELD_EVERY = 1_024
