@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import phonenumbers
 from phonenumbers import geocoder
 
-from numberpool.core.demo_catalog import COUNTRIES, OFFERINGS
+from numberpool.core.catalog_file import demo_catalog
 from numberpool.core.model import Locality, NumberType
 from numberpool.store.base import Store
 
@@ -55,7 +55,8 @@ def plan(size: int, spread: int = 10) -> list[tuple[str, str, int]]:
 
 async def load(store: Store, size: int) -> tuple[int, float]:
     """Load `size` numbers; returns (numbers added, seconds spent in the store's bulk path)."""
-    await store.load_catalog(COUNTRIES, OFFERINGS)
+    catalog = demo_catalog()
+    await store.load_catalog(catalog.countries, catalog.offerings)
     added, spent = 0, 0.0
     for npa, place, count in plan(size):
         locality = Locality("US", NumberType.GEOGRAPHIC, npa, place, None, None)

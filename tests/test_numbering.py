@@ -8,9 +8,11 @@ import phonenumbers
 import pytest
 from phonenumbers import PhoneNumberType, geocoder
 
-from numberpool.core.demo_catalog import COUNTRIES, OFFERINGS
+from numberpool.core.catalog_file import demo_catalog
 from numberpool.core.model import NumberType
 from numberpool.numbering.demo import RANGES, demo_blocks
+
+COUNTRIES, OFFERINGS = demo_catalog().countries, demo_catalog().offerings
 from numberpool.numbering.e164 import normalize
 
 EXPECTED = {

@@ -192,8 +192,10 @@ async def test_loading_is_idempotent(engine: str, url: str, store: Store) -> Non
 
 
 async def test_load_numbers_counts_only_new_numbers(engine: str, url: str, store: Store) -> None:
-    from numberpool.core.demo_catalog import COUNTRIES, OFFERINGS
+    from numberpool.core.catalog_file import demo_catalog
     from numberpool.core.model import Locality
+
+    COUNTRIES, OFFERINGS = demo_catalog().countries, demo_catalog().offerings
 
     await store.load_catalog(COUNTRIES, OFFERINGS)
     await store.load_catalog(COUNTRIES, OFFERINGS)
@@ -207,8 +209,10 @@ async def test_load_numbers_counts_only_new_numbers(engine: str, url: str, store
 
 
 async def test_load_numbers_around_stored_ones(engine: str, url: str, store: Store) -> None:
-    from numberpool.core.demo_catalog import COUNTRIES, OFFERINGS
+    from numberpool.core.catalog_file import demo_catalog
     from numberpool.core.model import Locality
+
+    COUNTRIES, OFFERINGS = demo_catalog().countries, demo_catalog().offerings
 
     await store.load_catalog(COUNTRIES, OFFERINGS)
     town = Locality("US", GEO, "425", "Redmond", "WA", "Washington")
@@ -224,8 +228,10 @@ async def test_load_numbers_around_stored_ones(engine: str, url: str, store: Sto
 @pytest.mark.parametrize("engine", ["postgres"])
 async def test_postgres_load_racing_another_load(engine: str, url: str, store: Store) -> None:
     """A number another transaction adds after the load checked its range: the load still adds the rest."""
-    from numberpool.core.demo_catalog import COUNTRIES, OFFERINGS
+    from numberpool.core.catalog_file import demo_catalog
     from numberpool.core.model import Locality
+
+    COUNTRIES, OFFERINGS = demo_catalog().countries, demo_catalog().offerings
 
     await store.load_catalog(COUNTRIES, OFFERINGS)
     town = Locality("US", GEO, "425", "Redmond", "WA", "Washington")

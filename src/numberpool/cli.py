@@ -10,6 +10,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from numberpool import __version__, cli_audit
+from numberpool.commands import catalog as catalog_commands
+from numberpool.commands import inventory as inventory_commands
+from numberpool.core.catalog_file import read_catalog
 from numberpool.core.resources import parse_resource_flag
 from numberpool.server.config import (
     DEFAULT_DATA_DIR,
@@ -72,6 +75,8 @@ def _parser() -> argparse.ArgumentParser:
                             "checked (development only) unless --entra-jwks is given; see docs/testing.md")
     serve.add_argument("--entra-jwks", metavar="FILE|URL", default=None,
                        help="check Entra ID token signatures (RS256/ES256) against this JWK Set; implies --entra")
+    serve.add_argument("--catalog", type=Path, metavar="FILE",
+                       help="catalog file (TOML) to import at start, as `numberpool catalog import FILE` does")
     serve.add_argument("--seed", type=int, default=None,
                        help="make browse results reproducible: same seed and inventory, same answer (default: random)")
     serve.add_argument("--skip-api-version-check", action="store_true",
@@ -103,10 +108,8 @@ def _parser() -> argparse.ArgumentParser:
                             "else the development resource)")
     token.add_argument("--minutes", type=float, default=60.0, help="how long the token is valid (default 60)")
 
-    # The `inventory` group; its aging and audit commands come from cli_audit (the lead merges
-    # this group with the inventory commands: keep the add_inventory_commands call).
-    inventory = commands.add_parser("inventory", help="the number inventory")
-    cli_audit.add_inventory_commands(inventory.add_subparsers(dest="inventory_command", required=True))
+    catalog_commands.register(commands)
+    inventory_commands.register(commands)
     cli_audit.add_audit_command(commands)
 
     conn = commands.add_parser("connection-string", help="print the development resource's connection string")
@@ -169,10 +172,13 @@ def _config(args: argparse.Namespace) -> ServerConfig:
         config.log_format = args.log_format
         config.log_level = args.log_level
         config.metrics_port = args.metrics_port
+        config.catalog = args.catalog
         config.resources.extend(parse_resource_flag(flag) for flag in args.resource)
         if args.config:
             load_file(args.config, config)
         config.validate()
+        if config.catalog is not None:
+            read_catalog(config.catalog)  # a bad file stops here, with its one-line error
     return config
 
 
@@ -192,6 +198,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _apply_sources(parser, argv)
     if getattr(args, "run_audit_command", None):
         return cli_audit.run(args)
+    if args.command == "catalog":
+        return catalog_commands.run(args)
+    if args.command == "inventory":
+        return inventory_commands.run(args)
     if args.command == "db":
         try:
             return _upgrade(args)

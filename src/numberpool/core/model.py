@@ -37,6 +37,8 @@ class NumberState(str, Enum):
     RESERVED = "reserved"
     PURCHASED = "purchased"
     AGING = "aging"
+    WITHDRAWN = "withdrawn"
+    """Out of sale for good (`numberpool inventory withdraw`); kept for the record."""
 
 
 class OperationType(str, Enum):

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from numberpool.core.demo_catalog import COUNTRIES, OFFERINGS
+from numberpool.core.catalog_file import demo_catalog
 from numberpool.core.model import Locality
 from numberpool.numbering.demo import demo_blocks
 from numberpool.store.base import Store
@@ -31,7 +31,8 @@ async def seed_demo(store: Store, per_area_code: int, progress: Callable[[int], 
 
     Idempotent: numbers and localities already stored are left as they are (whatever their state).
     """
-    await store.load_catalog(COUNTRIES, OFFERINGS)
+    catalog = demo_catalog()
+    await store.load_catalog(catalog.countries, catalog.offerings)
     added = 0
     for block in demo_blocks(per_area_code):
         locality = Locality(

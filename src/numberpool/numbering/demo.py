@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import phonenumbers
-from phonenumbers import PhoneNumberType, geocoder
+from phonenumbers import PhoneNumberType
 
 from numberpool.core.model import NumberType
-from numberpool.numbering.divisions import DIVISIONS, division_name
+from numberpool.numbering.plan import locality_of
 
 _EXPECTED_TYPES = {
     NumberType.GEOGRAPHIC: {PhoneNumberType.FIXED_LINE, PhoneNumberType.FIXED_LINE_OR_MOBILE},
@@ -86,19 +86,6 @@ RANGES: tuple[Range, ...] = (
 )
 
 
-def _locality(country: str, number: phonenumbers.PhoneNumber) -> tuple[str, str | None, str | None] | None:
-    """(locality, division abbreviation, division name) from the geocoder, or None if it knows no town."""
-    description = geocoder.description_for_number(number, "en")
-    if not description or description == geocoder.country_name_for_number(number, "en"):
-        return None
-    if ", " in description:
-        city, abbr = description.rsplit(", ", 1)
-        return city, abbr, division_name(country, abbr)
-    if country in DIVISIONS:  # "Washington State": a division, not a town
-        return None
-    return description, None, None
-
-
 def _subscribers(spec: Range) -> Iterator[int]:
     if not spec.per_exchange:
         yield from range(spec.first, 10**spec.subscriber_digits)
@@ -126,9 +113,9 @@ def draw(spec: Range, count: int) -> list[Block]:
             continue
         place: tuple[str | None, str | None, str | None] | None = (None, None, None)
         if spec.number_type is NumberType.MOBILE:
-            place = _locality(spec.country, number) or (spec.locality, None, None)
+            place = locality_of(spec.country, number) or (spec.locality, None, None)
         elif spec.number_type is not NumberType.TOLL_FREE:
-            place = _locality(spec.country, number)
+            place = locality_of(spec.country, number)
             if place is None:
                 skip_exchange = subscriber // _LINES if spec.per_exchange else -1
                 continue

@@ -56,6 +56,8 @@ class ServerConfig:
     log_level: str = "info"
     metrics_port: int | None = None
     """Serve `/metrics` on this port instead of the service's."""
+    catalog: Path | None = None
+    """A catalog file imported at start (`serve --catalog`), after any demo seeding."""
 
     def database_url(self) -> str:
         if self.database:
@@ -87,7 +89,7 @@ class ServerConfig:
     def to_json(self) -> str:
         """The config as JSON, for worker processes."""
         data = asdict(self)
-        for name in ("data_dir", "cert", "key"):
+        for name in ("data_dir", "cert", "key", "catalog"):
             data[name] = str(data[name]) if data[name] is not None else None
         data["resources"] = [{"id": r.id, "keys": list(r.keys)} for r in self.resources]
         return json.dumps(data)
@@ -95,7 +97,7 @@ class ServerConfig:
     @classmethod
     def from_json(cls, text: str) -> ServerConfig:
         data = json.loads(text)
-        for name in ("data_dir", "cert", "key"):
+        for name in ("data_dir", "cert", "key", "catalog"):
             data[name] = Path(data[name]) if data[name] is not None else None
         data["resources"] = [ResourceSpec(r["id"], tuple(r["keys"])) for r in data["resources"]]
         return cls(**data)

@@ -22,6 +22,8 @@ from numberpool.api.entra import EntraVerifier, KeySet
 from numberpool.api.health import Readiness
 from numberpool.api.metrics import Metrics
 from numberpool.api.metrics_endpoint import metrics_app
+from numberpool.core.catalog_admin import CatalogConflict, import_catalog
+from numberpool.core.catalog_file import read_catalog
 from numberpool.core.context import Context
 from numberpool.core.faults import FaultBook
 from numberpool.core.seed import demo_seed_plan, ensure_demo_inventory
@@ -60,6 +62,13 @@ async def prepare_store(config: ServerConfig) -> None:
 
 
 async def _seed(store: Store, config: ServerConfig) -> None:
+    await _seed_demo(store, config)
+    if config.catalog is not None:
+        result = await import_catalog(store, read_catalog(config.catalog), source=str(config.catalog))
+        say(f"numberpool: {config.catalog}: {result.summary()}")
+
+
+async def _seed_demo(store: Store, config: ServerConfig) -> None:
     plan = await demo_seed_plan(store, config.inventory_size)
     if plan is not None:
         started = time.monotonic()
@@ -193,7 +202,11 @@ def serve(config: ServerConfig) -> None:
     configure_logging(config.log_format, config.log_level)
     tls = _tls_options(config)
     _announce_entra(config)
-    asyncio.run(prepare_store(config))
+    try:
+        asyncio.run(prepare_store(config))
+    except CatalogConflict as exc:
+        say(f"numberpool: error: {exc}")
+        raise SystemExit(1) from None
     if config.testing:
         _announce_testing(config)
     common = dict(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from typing import NamedTuple, Protocol
 
 from numberpool.core.faults import ListedRule, Rule
+from numberpool.core.inventory_store import InventoryStore
 from numberpool.core.model import (
     AvailableNumber,
     Capabilities,
@@ -259,6 +260,10 @@ class Store(Protocol):
 
     async def record_demo_seed(self, per_area_code: int, now: float, *, complete: bool) -> None:
         """Record that the demo seeding of `per_area_code` numbers per area code began, or completed, at `now`."""
+        ...
+
+    def inventory(self) -> InventoryStore:
+        """The operations of the operator's inventory and catalog commands."""
         ...
 
     async def close(self) -> None: ...

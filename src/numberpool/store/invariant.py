@@ -4,16 +4,16 @@ It returns one row per violation: every number is in exactly one known state; a
 held number has exactly one holder, a search that still holds it (or whose hold
 has lapsed and awaits the sweep); a reserved number has exactly one holder, an active reservation
 that lists it (or an expired one whose numbers await the sweep); a purchased number has exactly one
-owner and no holder; an available number has neither; an aging number has an end (`aging_until`)
-and neither holder nor owner, and only an aging number has one; every purchased number's latest
-event (the audit trail) leaves it purchased by its owner: its purchase, or a later capability
-update; every number's locality exists (PostgreSQL leaves that to the loader, not a foreign key).
-Zero rows means the inventory is consistent.
+owner and no holder; an available or withdrawn number has neither; an aging number has an end
+(`aging_until`) and neither holder nor owner, and only an aging number has one; every purchased
+number's latest event (the audit trail) leaves it purchased by its owner: its purchase, or a later
+capability update; every number's locality exists (PostgreSQL leaves that to the loader, not a
+foreign key). Zero rows means the inventory is consistent.
 """
 
 INVARIANT_SQL = """
 SELECT 'unknown state' AS rule, phone_number FROM numbers
- WHERE state NOT IN ('available', 'held', 'reserved', 'purchased', 'aging')
+ WHERE state NOT IN ('available', 'held', 'reserved', 'purchased', 'aging', 'withdrawn')
 UNION ALL
 SELECT 'held without a holding search', n.phone_number FROM numbers n
   LEFT JOIN searches s ON s.id = n.holder
@@ -32,6 +32,9 @@ SELECT 'purchased without exactly one owner', phone_number FROM numbers
 UNION ALL
 SELECT 'available with a holder or owner', phone_number FROM numbers
  WHERE state = 'available' AND (holder IS NOT NULL OR owner IS NOT NULL)
+UNION ALL
+SELECT 'withdrawn with a holder or owner', phone_number FROM numbers
+ WHERE state = 'withdrawn' AND (holder IS NOT NULL OR owner IS NOT NULL)
 UNION ALL
 SELECT 'owned but not purchased', phone_number FROM numbers
  WHERE owner IS NOT NULL AND state <> 'purchased'

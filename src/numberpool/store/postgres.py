@@ -71,6 +71,7 @@ from numberpool.store import postgres_events as events
 from numberpool.store.postgres_events import changing_sql, event_args
 from numberpool.store.postgres_options import postgres_options
 from numberpool.store.postgres_testing import PostgresTesting
+from numberpool.store.postgres_inventory import PostgresInventory
 from numberpool.store.rows import (
     capabilities_detail,
     number_from_row,
@@ -374,7 +375,7 @@ class PostgresTransaction:
             changing_sql(
                 "phone_number = $1 AND state = 'purchased'",
                 "state = $2, aging_until = $3, owner = NULL, assignment = NULL, calling = NULL, sms = NULL,"
-                " cost = NULL, currency = NULL, purchased_at = NULL",
+                " cost = NULL, currency = NULL, purchased_at = NULL, state_since = NULL",
                 4,
             ),
             phone_number,
@@ -845,6 +846,10 @@ class PostgresStore(PostgresTesting):
             " completed_at = excluded.completed_at",
             per_area_code, float(now), float(now) if complete else None,
         )
+
+    def inventory(self) -> PostgresInventory:
+        """What the operator's inventory commands use (`core.inventory_store.InventoryStore`)."""
+        return PostgresInventory(self._pool)
 
     async def close(self) -> None:
         await self._pool.close()

@@ -60,6 +60,7 @@ from numberpool.store.rows import (
 )
 from numberpool.store import sqlite_events as events
 from numberpool.store.sqlite_group_commit import GroupCommit
+from numberpool.store.sqlite_inventory import SqliteInventory
 from numberpool.store.sqlite_testing import SqliteTesting
 from numberpool.store.sqlite_wal import WalCheckpointer
 
@@ -225,7 +226,7 @@ class SqliteTransaction:
         events.record_where(self._db, change, EventKind.RELEASED, state, where, params)
         self._db.execute(
             "UPDATE numbers SET state = :state, aging_until = :aging_until, owner = NULL, assignment = NULL,"
-            f" calling = NULL, sms = NULL, cost = NULL, currency = NULL, purchased_at = NULL WHERE {where}",
+            f" calling = NULL, sms = NULL, cost = NULL, currency = NULL, purchased_at = NULL, state_since = NULL WHERE {where}",
             {**params, "state": state, "aging_until": aging_until},
         )
 
@@ -640,6 +641,10 @@ class SqliteStore(SqliteTesting):
                 " completed_at = excluded.completed_at",
                 (per_area_code, now, now if complete else None),
             )
+
+    def inventory(self) -> SqliteInventory:
+        """What the operator's inventory commands use (`core.inventory_store.InventoryStore`)."""
+        return SqliteInventory(self._db, self._commits)
 
     async def close(self) -> None:
         self._commits.commit()

@@ -1,0 +1,140 @@
+"""The SQLite side of the operator's inventory commands (`core.inventory_store.InventoryStore`)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+
+from numberpool.core.inventory_store import CatalogChange, ExportFilter, ExportRow, ReportRow
+from numberpool.core.model import AssignmentType, Capabilities, Cost, Country, Direction, NumberType, Offering
+from numberpool.store.sqlite_group_commit import GroupCommit
+
+_BATCH = 500  # host parameters per statement, well under SQLite's limit
+_EXPORT_BATCH = 10_000
+
+EXPORT_SQL = (
+    "SELECT n.phone_number, n.number_type, n.area_code, l.name, l.division_abbr, n.state, n.owner,"
+    " CASE n.state WHEN 'purchased' THEN n.purchased_at WHEN 'available' THEN n.state_since"
+    " WHEN 'withdrawn' THEN n.state_since END,"
+    " n.cost, n.currency FROM numbers n LEFT JOIN localities l ON l.id = n.locality_id"
+)
+
+
+class SqliteInventory:
+    def __init__(self, connection: sqlite3.Connection, commits: GroupCommit) -> None:
+        self._db = connection
+        self._commits = commits
+
+    async def catalog(self) -> tuple[list[Country], list[Offering]]:
+        async with self._commits.quiet():
+            countries = [
+                Country(code, name, bool(dnr))
+                for code, name, dnr in self._db.execute("SELECT code, name, do_not_resell FROM countries ORDER BY code")
+            ]
+            offerings = [
+                Offering(c, NumberType(t), AssignmentType(a), Capabilities(Direction(ca), Direction(s)), Cost(cost, cur, f))
+                for c, t, a, ca, s, cost, cur, f in self._db.execute(
+                    "SELECT country, number_type, assignment, calling, sms, cost, currency, billing_frequency"
+                    " FROM offerings ORDER BY id"
+                )
+            ]
+        return countries, offerings
+
+    async def available_count(self, country: str, number_type: NumberType) -> int:
+        async with self._commits.quiet():
+            return self._db.execute(
+                "SELECT count(*) FROM numbers WHERE country = ? AND number_type = ? AND state = 'available'",
+                (country, number_type.value),
+            ).fetchone()[0]
+
+    async def countries_with_numbers(self) -> set[str]:
+        async with self._commits.quiet():
+            # One index probe per catalog country rather than a scan of every number.
+            return {
+                code
+                for (code,) in self._db.execute(
+                    "SELECT code FROM countries c WHERE EXISTS (SELECT 1 FROM numbers n WHERE n.country = c.code)"
+                )
+            }
+
+    async def apply_catalog(self, change: CatalogChange) -> None:
+        async with self._commits.transaction():
+            self._db.executemany(
+                "INSERT INTO countries (code, name, do_not_resell) VALUES (?, ?, ?)"
+                " ON CONFLICT (code) DO UPDATE SET name = excluded.name, do_not_resell = excluded.do_not_resell",
+                [(c.code, c.name, int(c.do_not_resell)) for c in change.upsert_countries],
+            )
+            self._db.executemany(
+                "DELETE FROM offerings WHERE country = ? AND number_type = ? AND assignment = ? AND calling = ?"
+                " AND sms = ?",
+                [_key(o) for o in change.remove_offerings],
+            )
+            self._db.executemany(
+                "INSERT INTO offerings (country, number_type, assignment, calling, sms, cost, currency,"
+                " billing_frequency, aging_days) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (country, number_type, assignment, calling, sms) DO UPDATE SET cost = excluded.cost,"
+                " currency = excluded.currency, billing_frequency = excluded.billing_frequency,"
+                " aging_days = excluded.aging_days",
+                [(*_key(o), o.cost.amount, o.cost.currency, o.cost.billing_frequency, o.aging_days)
+                 for o in change.upsert_offerings],
+            )
+            self._db.executemany("DELETE FROM countries WHERE code = ?", [(code,) for code in change.remove_countries])
+
+    async def present(self, numbers: Sequence[str]) -> int:
+        wanted = list(dict.fromkeys(numbers))
+        found = 0
+        async with self._commits.quiet():
+            for start in range(0, len(wanted), _BATCH):
+                batch = wanted[start : start + _BATCH]
+                found += self._db.execute(
+                    f"SELECT count(*) FROM numbers WHERE phone_number IN ({', '.join('?' * len(batch))})", batch
+                ).fetchone()[0]
+        return found
+
+    async def withdraw(self, numbers: Sequence[str], now: float) -> dict[str, str | None]:
+        wanted = list(dict.fromkeys(numbers))
+        before: dict[str, str | None] = dict.fromkeys(wanted)
+        async with self._commits.transaction():
+            for start in range(0, len(wanted), _BATCH):
+                batch = wanted[start : start + _BATCH]
+                marks = ", ".join("?" * len(batch))
+                for number, state in self._db.execute(
+                    f"SELECT phone_number, state FROM numbers WHERE phone_number IN ({marks})", batch
+                ):
+                    before[number] = state
+                self._db.execute(
+                    f"UPDATE numbers SET state = 'withdrawn', state_since = ? WHERE phone_number IN ({marks})"
+                    " AND state = 'available'",
+                    (now, *batch),
+                )
+        return before
+
+    async def export(self, where: ExportFilter) -> AsyncIterator[list[ExportRow]]:
+        clauses, params = [], []
+        for column, value in (("n.state", where.state), ("n.country", where.country), ("n.owner", where.resource)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        sql = EXPORT_SQL + (" WHERE " + " AND ".join(clauses) if clauses else "") + " ORDER BY n.phone_number"
+        # A cursor of its own: the rows stream from the database, never all in memory.
+        async with self._commits.quiet():
+            cursor = self._db.cursor()
+            try:
+                cursor.execute(sql, params)
+                while rows := cursor.fetchmany(_EXPORT_BATCH):
+                    yield rows
+            finally:
+                cursor.close()
+
+    async def report(self) -> list[ReportRow]:
+        async with self._commits.quiet():
+            # In the order of `numbers_free_by_type` (country, type, state, area code, number): SQLite
+            # counts straight off that index without touching the table or sorting.
+            return self._db.execute(
+                "SELECT country, number_type, area_code, state, count(*) FROM numbers"
+                " GROUP BY country, number_type, state, area_code"
+            ).fetchall()
+
+
+def _key(o: Offering) -> tuple[str, str, str, str, str]:
+    return o.country, o.number_type.value, o.assignment.value, o.capabilities.calling.value, o.capabilities.sms.value
