@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from numberpool import __version__
+from numberpool import __version__, resource_commands
 from numberpool.core.resources import parse_resource_flag
 from numberpool.server.config import DEFAULT_DATA_DIR, DEFAULT_PORT, ServerConfig, load_file
 
@@ -49,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--resource", action="append", default=[], metavar="ID=KEY[,KEY2]",
                        help="declare another resource (tenant) with base64 access keys; repeatable")
     serve.add_argument("--config", type=Path, help="TOML file with [[resources]] tables (id, keys)")
+    serve.add_argument("--keys-secret-file", type=Path, default=None,
+                       help="the secret that seals access keys in the database"
+                            " (default: NUMBERPOOL_KEYS_SECRET, else <data-dir>/keys.secret, created on first start)")
     serve.add_argument("--admin-token", default=None,
                        help="bearer token that opens /_numberpool/ (admin API); without it those paths answer 404")
     serve.add_argument("--seed", type=int, default=None,
@@ -64,6 +67,8 @@ def _parser() -> argparse.ArgumentParser:
     upgrade = db_commands.add_parser("upgrade", help="apply pending schema migrations and exit")
     upgrade.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     upgrade.add_argument("--database", help="SQLite file path or postgresql:// URL (default: <data-dir>/numberpool.db)")
+
+    resource_commands.add_parser(commands)
 
     conn = commands.add_parser("connection-string", help="print the development resource's connection string")
     _server_flags(conn)
@@ -86,6 +91,7 @@ def _config(args: argparse.Namespace) -> ServerConfig:
         config.seed = args.seed
         config.test_clock = args.test_clock
         config.admin_token = args.admin_token
+        config.keys_secret_file = args.keys_secret_file
         config.resources.extend(parse_resource_flag(flag) for flag in args.resource)
         if args.config:
             load_file(args.config, config)
@@ -107,6 +113,8 @@ def _upgrade(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.command == "resource":
+        return resource_commands.run(args)
     if args.command == "db":
         try:
             return _upgrade(args)

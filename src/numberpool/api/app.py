@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from starlette.applications import Starlette
@@ -12,7 +13,8 @@ from starlette.responses import Response
 from starlette.routing import Match, Route
 from starlette.types import Lifespan, Receive, Scope, Send
 
-from numberpool.api.auth import Authenticator
+from numberpool.api.admin.app import AdminApi, admin_routes
+from numberpool.api.auth import Authenticator, ResourceSource
 from numberpool.api.call import Api, error_response
 from numberpool.api.routes import (
     browse,
@@ -90,13 +92,17 @@ class _Application(Starlette):
 
 def create_app(
     ctx: Context,
-    resources: list[Resource],
+    resources: ResourceSource | Sequence[Resource],
     *,
     skip_api_version_check: bool = False,
     lifespan: Lifespan[Starlette] | None = None,
     test_clock: bool = False,
+    admin: AdminApi | None = None,
 ) -> Starlette:
-    """`test_clock`: serve the test clock route and keep `ctx.clock` (a SharedClock) in step before each request."""
+    """`test_clock`: serve the test clock route and keep `ctx.clock` (a SharedClock) in step before each request.
+
+    `admin`: mount the admin API (after the ACS routes, which keep their order and fast path).
+    """
     api = Api(ctx, Authenticator(resources), skip_api_version_check=skip_api_version_check)
     routes = [  # the router tries them in order: the most requested first
         *searches.routes(api),
@@ -111,6 +117,8 @@ def create_app(
     if test_clock:
         routes += service_clock.routes(api)
         middleware.append(Middleware(service_clock.ClockSync, clock=ctx.clock))
+    if admin is not None:
+        routes += admin_routes(admin)
     return _Application(
         routes=routes, middleware=middleware, exception_handlers={HTTPException: _http_error}, lifespan=lifespan
     )

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
 from email.utils import parsedate_to_datetime
+from typing import Protocol
 from urllib.parse import unquote
 
 from numberpool.core.errors import AcsError
@@ -38,9 +39,21 @@ def sign(key: bytes, string_to_sign: str) -> bytes:
     return hmac.digest(key, string_to_sign.encode("utf-8"), "sha256")  # one call into OpenSSL
 
 
+class ResourceSource(Protocol):
+    """Where the authenticator finds the resources: `core.resource_cache.ResourceCache` in a server."""
+
+    resources: tuple[Resource, ...]
+
+
+class FixedResources:
+    def __init__(self, resources: Sequence[Resource]) -> None:
+        self.resources = tuple(resources)
+
+
 class Authenticator:
-    def __init__(self, resources: Sequence[Resource], skew_seconds: float = DEFAULT_SKEW_SECONDS) -> None:
-        self._resources = tuple(resources)
+    def __init__(self, resources: ResourceSource | Sequence[Resource], skew_seconds: float = DEFAULT_SKEW_SECONDS) -> None:
+        # An attribute read per request, no I/O: the cache swaps in a new tuple when resources change.
+        self._source = resources if hasattr(resources, "resources") else FixedResources(resources)  # type: ignore[arg-type]
         self._skew = skew_seconds
 
     def authenticate(
@@ -74,7 +87,7 @@ class Authenticator:
         signed_values = ";".join(values)
         for candidate in _path_forms(path_and_query):
             string_to_sign = f"{method.upper()}\n{candidate}\n{signed_values}"
-            for resource in self._resources:
+            for resource in self._source.resources:
                 for key in resource.keys:
                     if hmac.compare_digest(sign(key, string_to_sign), signature):
                         return resource

@@ -38,6 +38,8 @@ class ServerConfig:
     admin_token: str | None = None
     """Opens `/_numberpool/` (admin API, console, testing controls); None: those paths answer 404."""
     resources: list[ResourceSpec] = field(default_factory=lambda: [DEV_RESOURCE])
+    keys_secret_file: Path | None = None
+    """Seals the access keys in the database (server/keys_secret.py); default <data-dir>/keys.secret."""
 
     def database_url(self) -> str:
         if self.database:
@@ -63,7 +65,7 @@ class ServerConfig:
     def to_json(self) -> str:
         """The config as JSON, for worker processes."""
         data = asdict(self)
-        for name in ("data_dir", "cert", "key"):
+        for name in ("data_dir", "cert", "key", "keys_secret_file"):
             data[name] = str(data[name]) if data[name] is not None else None
         data["resources"] = [{"id": r.id, "keys": list(r.keys)} for r in self.resources]
         return json.dumps(data)
@@ -71,7 +73,7 @@ class ServerConfig:
     @classmethod
     def from_json(cls, text: str) -> ServerConfig:
         data = json.loads(text)
-        for name in ("data_dir", "cert", "key"):
+        for name in ("data_dir", "cert", "key", "keys_secret_file"):
             data[name] = Path(data[name]) if data[name] is not None else None
         data["resources"] = [ResourceSpec(r["id"], tuple(r["keys"])) for r in data["resources"]]
         return cls(**data)

@@ -15,11 +15,16 @@ import uvicorn
 from starlette.applications import Starlette
 from uvicorn.supervisors import Multiprocess
 
+from numberpool.api.admin.app import AdminApi
 from numberpool.api.app import create_app
 from numberpool.core.context import Context
+from numberpool.core.key_sealing import KeySealer
+from numberpool.core.resource_cache import ResourceCache
+from numberpool.core.resource_registry import ResourceRegistry
 from numberpool.core.seed import demo_seed_plan, ensure_demo_inventory
 from numberpool.core.timeutil import SharedClock
 from numberpool.server.config import MEMORY_DATABASES, ServerConfig
+from numberpool.server.keys_secret import load_keys_secret
 from numberpool.server.tls import development_tls
 from numberpool.store import Store, open_store
 
@@ -49,8 +54,20 @@ async def prepare_store(config: ServerConfig) -> None:
     store = await open_store(config.database_url())
     try:
         await _seed(store, config)
+        await _declare(store, config)
     finally:
         await store.close()
+
+
+def registry_for(store: Store, config: ServerConfig) -> ResourceRegistry:
+    return ResourceRegistry(store, KeySealer(load_keys_secret(config.keys_secret_file, config.data_dir)))
+
+
+async def _declare(store: Store, config: ServerConfig, registry: ResourceRegistry | None = None) -> None:
+    """Make the database hold the resources `--resource` and `--config` declare, with their keys."""
+    changed = await (registry or registry_for(store, config)).declare(config.resources)
+    if changed:
+        say(f"numberpool: declared resources stored: {', '.join(changed)}")
 
 
 async def _seed(store: Store, config: ServerConfig) -> None:
@@ -80,27 +97,33 @@ def build_app(config: ServerConfig) -> Starlette:
     ctx = Context(store=_NotOpen(), settings=config.settings())  # type: ignore[arg-type]
     if config.test_clock:
         ctx.clock = SharedClock()
+    registry = ResourceRegistry(_NotOpen(), KeySealer(load_keys_secret(config.keys_secret_file, config.data_dir)),  # type: ignore[arg-type]
+                                ctx.clock)
+    cache = ResourceCache(registry)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         ctx.store = await open_store(config.database_url(), max_size=config.pool_size)
+        registry.store = ctx.store
         if config.database_url() in MEMORY_DATABASES:
             await _seed(ctx.store, config)
+            await _declare(ctx.store, config, registry)
         if isinstance(ctx.clock, SharedClock):
             ctx.clock.store = ctx.store
-        sweeper = asyncio.create_task(_sweep_forever(ctx, config.sweep_seconds))
+        await cache.refresh()
+        tasks = [asyncio.create_task(_sweep_forever(ctx, config.sweep_seconds)), asyncio.create_task(cache.keep_fresh())]
         try:
             yield
         finally:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await ctx.store.close()
 
-    resources = [spec.to_resource() for spec in config.resources]
     return create_app(
-        ctx, resources, skip_api_version_check=config.skip_api_version_check, lifespan=lifespan,
-        test_clock=config.test_clock,
+        ctx, cache, skip_api_version_check=config.skip_api_version_check, lifespan=lifespan,
+        test_clock=config.test_clock, admin=AdminApi(config.admin_token, registry),
     )
 
 
@@ -131,7 +154,11 @@ def serve(config: ServerConfig) -> None:
     config.data_dir.mkdir(parents=True, exist_ok=True)
     tls = _tls_options(config)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    asyncio.run(prepare_store(config))
+    try:
+        asyncio.run(prepare_store(config))
+    except ValueError as exc:  # the keys secret, a declared resource: the operator's to fix
+        say(f"numberpool: error: {exc}")
+        raise SystemExit(1) from None
     common = dict(
         host=config.host, port=config.port, log_level="warning", access_log=False, lifespan="on",
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS, **tls,

@@ -56,6 +56,7 @@ from numberpool.core.timeutil import to_epoch
 from numberpool.store.base import RESERVATION_RETENTION_SECONDS, OutOfStock, Pick, SearchRecord, hold_and_record
 from numberpool.store.invariant import INVARIANT_SQL
 from numberpool.store.migrations import migrations
+from numberpool.store.postgres_resources import PostgresResourceQueries
 from numberpool.store.rows import (
     number_from_row,
     operation_from_row,
@@ -179,7 +180,7 @@ def _hold_and_record_sql(with_area_code: bool, limit: int) -> str:
     )
 
 
-class PostgresTransaction:
+class PostgresTransaction(PostgresResourceQueries):
     def __init__(self, connection: asyncpg.Connection, *, locking: bool = True) -> None:
         self._db = connection
         # Reads that a change depends on lock their row; a read-only view (`read()`) does not.

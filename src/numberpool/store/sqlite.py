@@ -46,12 +46,13 @@ from numberpool.store.rows import (
     search_to_row,
 )
 from numberpool.store.sqlite_group_commit import GroupCommit
+from numberpool.store.sqlite_resources import SqliteResourceQueries
 from numberpool.store.sqlite_wal import WalCheckpointer
 
 _BUSY_TIMEOUT_MS = 10_000
 
 
-class SqliteTransaction:
+class SqliteTransaction(SqliteResourceQueries):
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._db = connection
 
