@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.routing import Route
 
@@ -22,6 +23,11 @@ class AdminApi:
 def declared_routes(admin: AdminApi) -> list[AdminRoute]:
     """Every admin route; a new domain (numbers, audit events) adds its module's routes here."""
     return [*resources.routes(admin.registry)]
+
+
+def document() -> dict[str, Any]:
+    """The admin API's OpenAPI document, as every server serves it (no server needed: tests, tools)."""
+    return openapi.document(declared_routes(AdminApi(token=None, registry=None)))  # type: ignore[arg-type]
 
 
 def admin_routes(admin: AdminApi) -> list[Route]:

@@ -56,7 +56,7 @@ def _operation(route: AdminRoute) -> dict[str, Any]:
         responses[str(status)] = {"description": description}
         if schema is not None:
             responses[str(status)]["content"] = {"application/json": {"schema": schema}}
-    statuses = {401, *route.errors}
+    statuses = {401, 404, *route.errors}  # 404: every admin path, when no admin token is configured
     if route.request is not None or parameters:
         statuses.add(400)
     if route.request is not None:

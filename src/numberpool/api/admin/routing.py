@@ -81,7 +81,7 @@ class AdminRoute:
     path_params: dict[str, dict[str, Any]] = field(default_factory=dict)
     query: tuple[QueryParam, ...] = ()
     errors: tuple[int, ...] = ()
-    """The client error statuses this route answers besides 401 (every route) and 400 (with input)."""
+    """The client error statuses this route answers besides 401 and 404 (every route) and 400 (with input)."""
 
 
 class AdminEndpoint:
