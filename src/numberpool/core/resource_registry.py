@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Literal, Protocol
@@ -124,6 +124,13 @@ class ResourceRegistry:
         self.store = store
         self.sealer = sealer
         self.clock = clock or Clock()
+        self.changed: Callable[[], Awaitable[object]] | None = None
+        """Called after each committed change: a server refreshes its own key cache at once, so a
+        key it just issued opens its next request (other processes catch up within seconds)."""
+
+    async def _after_change(self) -> None:
+        if self.changed is not None:
+            await self.changed()
 
     async def create(self, resource_id: str) -> IssuedKeys:
         check_resource_id(resource_id)
@@ -137,6 +144,7 @@ class ResourceRegistry:
             )
             if not await tx.insert_resource(stored):
                 raise AcsError("ResourceExists", f"A resource {resource_id!r} already exists.", status=409, target="id")
+        await self._after_change()
         return IssuedKeys(resource_id, primary, secondary)
 
     async def list(self) -> list[ResourceInfo]:
@@ -172,6 +180,7 @@ class ResourceRegistry:
                 sealed if slot == "secondary" else stored.secondary_key,
                 stored.declared, stored.created_at, self.clock.epoch(),
             ))
+        await self._after_change()
         return IssuedKeys(resource_id, key if slot == "primary" else None, key if slot == "secondary" else None)
 
     async def delete(self, resource_id: str, *, release_numbers: bool = False) -> int:
@@ -197,6 +206,7 @@ class ResourceRegistry:
                 if len(batch) < _RELEASE_BATCH:
                     break
             await tx.delete_resource(resource_id)
+        await self._after_change()
         return released
 
     async def declare(self, specs: Iterable[ResourceSpec]) -> list[str]:

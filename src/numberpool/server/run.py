@@ -100,6 +100,7 @@ def build_app(config: ServerConfig) -> Starlette:
     registry = ResourceRegistry(_NotOpen(), KeySealer(load_keys_secret(config.keys_secret_file, config.data_dir)),  # type: ignore[arg-type]
                                 ctx.clock)
     cache = ResourceCache(registry)
+    registry.changed = cache.refresh
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
