@@ -67,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _fail(message: str) -> int:
-    print(f"numberpool resource: error: {message}", file=sys.stderr)
+    line = message.strip().splitlines()[0] if message.strip() else "failed"
+    print(f"numberpool resource: error: {line}", file=sys.stderr)
     return 1
 
 
