@@ -4,6 +4,7 @@ input errors, and every answer checked against the OpenAPI document the code gen
 from __future__ import annotations
 
 import ssl
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +16,8 @@ from tests.conftest import OTHER_KEY, server_data_dir, signed_client
 from tests.support.acs import NEWEST, assert_acs_error, poll, purchase, search, v
 from tests.support.admin import ADMIN_TOKEN, API, DOCUMENT, admin_client, checked
 from tests.support.server import ServerProcess
+
+SEEN_WITHIN = 5.0  # seconds: a change reaches every process
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def admin_server(
@@ -222,3 +225,55 @@ def test_answers_were_checked_against_the_document() -> None:
     for operation in ("Resources_List", "Resources_Create", "Resources_Get", "Resources_RotateKey", "Resources_Delete"):
         assert any(op == operation and status < 300 for op, status in seen), operation
         assert any(op == operation and status >= 400 for op, status in seen), operation
+
+
+# --- declared at start ----------------------------------------------------------------------
+
+
+def test_resources_declared_by_flags_and_config_are_stored_once(
+    tmp_path_factory: pytest.TempPathFactory, development_ca: Any
+) -> None:
+    data_dir = server_data_dir(tmp_path_factory, development_ca, "declared")
+    config = data_dir / "numberpool.toml"
+    config.write_text(f'[[resources]]\nid = "from-config"\nkeys = ["{OTHER_KEY}", "{DEV_ACCESS_KEY}"]\n')
+    args = ("--inventory-size", "5", "--admin-token", ADMIN_TOKEN, "--resource", f"from-flag={OTHER_KEY}",
+            "--config", str(config))
+    first = ServerProcess(data_dir, *args).start()
+    try:
+        with admin_client(first) as admin:
+            before = {r["id"]: r for r in admin.get("/resources").json()["value"]}
+        assert {i: (r["declared"], r["keys"]) for i, r in before.items()} == {
+            "devresource": (True, ["primary"]), "from-flag": (True, ["primary"]),
+            "from-config": (True, ["primary", "secondary"])}
+        assert acs_status(first, OTHER_KEY) == 200
+        assert any("declared resources stored: devresource, from-flag, from-config" in line for line in first.output)
+    finally:
+        first.stop()
+    again = ServerProcess(data_dir, *args).start()  # the same declarations: nothing changes
+    try:
+        with admin_client(again) as admin:
+            assert {r["id"]: r for r in admin.get("/resources").json()["value"]} == before
+        assert not any("declared resources stored" in line for line in again.output)
+    finally:
+        again.stop()
+
+
+def test_workers_share_the_resources(tmp_path_factory: pytest.TempPathFactory, development_ca: Any) -> None:
+    """Two worker processes on one port: a key created through one opens requests on both within 5 s."""
+    server = ServerProcess(server_data_dir(tmp_path_factory, development_ca, "workers"),
+                           "--inventory-size", "5", "--admin-token", ADMIN_TOKEN, "--workers", "2").start()
+    try:
+        with admin_client(server) as admin:
+            # The parent reports ready once the port is bound; the workers listen when they have started.
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    key = admin.post("/resources", json={"id": "multi"}).json()["primaryKey"]
+                    break
+                except httpx.ConnectError:
+                    assert time.monotonic() < deadline, "the workers did not start"
+                    time.sleep(0.5)
+        time.sleep(SEEN_WITHIN)
+        assert all(acs_status(server, key) == 200 for _ in range(20))  # new connections: both workers answer
+    finally:
+        server.stop()
