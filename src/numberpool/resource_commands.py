@@ -12,17 +12,15 @@ import json
 import sqlite3
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import asyncpg
-
-from numberpool.api.admin.resources import connection_string, issued_json, resource_json
-from numberpool.core.errors import AcsError
-from numberpool.core.key_sealing import KeySealer
-from numberpool.core.resource_registry import KEY_SLOTS, ResourceRegistry
 from numberpool.server.config import DEFAULT_DATA_DIR, DEFAULT_PORT, MEMORY_DATABASES
-from numberpool.server.keys_secret import load_keys_secret
 
+if TYPE_CHECKING:
+    from numberpool.core.resource_registry import ResourceRegistry
+
+# The rest is imported when a resource command runs, so other commands start no slower.
+KEY_SLOTS = ("primary", "secondary")  # core.resource_registry.KEY_SLOTS
 DEFAULT_ENDPOINT = f"https://127.0.0.1:{DEFAULT_PORT}/"
 
 
@@ -58,6 +56,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncpg
+
+    from numberpool.core.errors import AcsError
+
     try:
         return asyncio.run(_run(args))
     except AcsError as error:
@@ -73,6 +75,9 @@ def _fail(message: str) -> int:
 
 
 async def _run(args: argparse.Namespace) -> int:
+    from numberpool.core.key_sealing import KeySealer
+    from numberpool.core.resource_registry import ResourceRegistry
+    from numberpool.server.keys_secret import load_keys_secret
     from numberpool.store import open_store
 
     url = args.database or str(args.data_dir / "numberpool.db")
@@ -95,6 +100,8 @@ def _print(args: argparse.Namespace, body: Any, lines: list[str]) -> int:
 
 
 async def _create(registry: ResourceRegistry, args: argparse.Namespace) -> int:
+    from numberpool.api.admin.resources import issued_json
+
     issued = await registry.create(args.id)
     body = issued_json(issued, args.endpoint)
     return _print(args, body, [
@@ -106,6 +113,8 @@ async def _create(registry: ResourceRegistry, args: argparse.Namespace) -> int:
 
 
 async def _list(registry: ResourceRegistry, args: argparse.Namespace) -> int:
+    from numberpool.api.admin.resources import resource_json
+
     resources = [resource_json(info) for info in await registry.list()]
     rows = [("ID", "OWNED NUMBERS", "KEYS", "DECLARED", "CREATED")] + [
         (r["id"], str(r["ownedNumbers"]), ",".join(r["keys"]), "yes" if r["declared"] else "no", r["createdAt"])
@@ -117,6 +126,8 @@ async def _list(registry: ResourceRegistry, args: argparse.Namespace) -> int:
 
 
 async def _show(registry: ResourceRegistry, args: argparse.Namespace) -> int:
+    from numberpool.api.admin.resources import resource_json
+
     r = resource_json(await registry.show(args.id))
     return _print(args, r, [
         f"id:             {r['id']}",
@@ -130,6 +141,8 @@ async def _show(registry: ResourceRegistry, args: argparse.Namespace) -> int:
 
 
 async def _rotate_key(registry: ResourceRegistry, args: argparse.Namespace) -> int:
+    from numberpool.api.admin.resources import connection_string, issued_json
+
     issued = await registry.rotate_key(args.id, args.key)
     key = issued.primary_key or issued.secondary_key
     assert key is not None
