@@ -18,7 +18,7 @@ from uvicorn.supervisors import Multiprocess
 from numberpool.api.admin.app import AdminApi
 from numberpool.api.app import create_app
 from numberpool.core.context import Context
-from numberpool.core.key_sealing import KeySealer
+from numberpool.core.key_sealing import KeySealer, new_secret
 from numberpool.core.resource_cache import ResourceCache
 from numberpool.core.resource_registry import ResourceRegistry
 from numberpool.core.seed import demo_seed_plan, ensure_demo_inventory
@@ -59,13 +59,17 @@ async def prepare_store(config: ServerConfig) -> None:
         await store.close()
 
 
-def registry_for(store: Store, config: ServerConfig) -> ResourceRegistry:
-    return ResourceRegistry(store, KeySealer(load_keys_secret(config.keys_secret_file, config.data_dir)))
+def _keys_secret(config: ServerConfig) -> bytes:
+    """The secret that seals the access keys; an in-memory database, whose keys die with it, needs no file."""
+    if config.database_url() in MEMORY_DATABASES:
+        return new_secret()
+    return load_keys_secret(config.keys_secret_file, config.data_dir)
 
 
 async def _declare(store: Store, config: ServerConfig, registry: ResourceRegistry | None = None) -> None:
     """Make the database hold the resources `--resource` and `--config` declare, with their keys."""
-    changed = await (registry or registry_for(store, config)).declare(config.resources)
+    registry = registry or ResourceRegistry(store, KeySealer(_keys_secret(config)))
+    changed = await registry.declare(config.resources)
     if changed:
         say(f"numberpool: declared resources stored: {', '.join(changed)}")
 
@@ -97,8 +101,7 @@ def build_app(config: ServerConfig) -> Starlette:
     ctx = Context(store=_NotOpen(), settings=config.settings())  # type: ignore[arg-type]
     if config.test_clock:
         ctx.clock = SharedClock()
-    registry = ResourceRegistry(_NotOpen(), KeySealer(load_keys_secret(config.keys_secret_file, config.data_dir)),  # type: ignore[arg-type]
-                                ctx.clock)
+    registry = ResourceRegistry(_NotOpen(), KeySealer(_keys_secret(config)), ctx.clock)  # type: ignore[arg-type]
     cache = ResourceCache(registry)
     registry.changed = cache.refresh
 
