@@ -8,6 +8,7 @@ generation on, which is how each process's key cache (`resource_cache`) learns o
 from __future__ import annotations
 
 import base64
+import logging
 import os
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -19,6 +20,8 @@ from numberpool.core.key_sealing import KeySealer, WrongSecret
 from numberpool.core.model import PhoneNumber, Resource
 from numberpool.core.resources import RESOURCE_ID, ResourceSpec
 from numberpool.core.timeutil import Clock
+
+log = logging.getLogger("numberpool.resources")
 
 KeySlot = Literal["primary", "secondary"]
 KEY_SLOTS: tuple[KeySlot, ...] = ("primary", "secondary")
@@ -129,8 +132,12 @@ class ResourceRegistry:
         key it just issued opens its next request (other processes catch up within seconds)."""
 
     async def _after_change(self) -> None:
-        if self.changed is not None:
+        if self.changed is None:
+            return
+        try:
             await self.changed()
+        except Exception:  # the change is committed; the periodic refresh catches up
+            log.exception("refreshing the resources after a change failed")
 
     async def create(self, resource_id: str) -> IssuedKeys:
         check_resource_id(resource_id)
