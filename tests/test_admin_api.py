@@ -195,6 +195,9 @@ def test_rotate_and_delete_reject_bad_input(admin: httpx.Client) -> None:
     assert_acs_error(admin.post("/resources/bad%20id/rotateKey", json={"key": "primary"}), 400, "InvalidInput")
     assert_acs_error(admin.delete("/resources/devresource", params={"releaseNumbers": "yes"}), 400, "InvalidInput")
     assert_acs_error(admin.get("/resources/" + "x" * 64), 400, "InvalidInput")
+    error = assert_acs_error(admin.delete("/resources/devresource", params={"release": "true"}), 400, "InvalidInput")
+    assert error["target"] == "release"
+    assert admin.get("/resources/devresource").status_code == 200  # nothing was deleted
 
 
 def test_unknown_methods_and_paths(admin: httpx.Client) -> None:

@@ -91,6 +91,7 @@ class AdminEndpoint:
         self.route = route
         self.token = token
         self._validator = Draft202012Validator(route.request) if route.request is not None else None
+        self._query_names = {param.name for param in route.query}
         self.__name__ = route.operation_id
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -111,6 +112,9 @@ class AdminEndpoint:
         for name, schema in self.route.path_params.items():
             _check_value(request.path_params[name], schema, name)
         query = query_params(request.scope.get("query_string", b""))
+        for name in query:
+            if name not in self._query_names:
+                raise invalid_input(f"Unknown query parameter {_short(name)!r}.", target=_short(name))
         for param in self.route.query:
             value = query.get(param.name)
             if value is not None:
