@@ -52,11 +52,11 @@ bench: $(STAMP) tools bench/prism/node_modules/.package-lock.json
 bench-quick: $(STAMP) tools bench/prism/node_modules/.package-lock.json
 	$(PY) -m bench.run --quick $(ARGS)
 
-# Schema fuzzing of every operation of both api-versions with more examples than `make test`
-# runs (tests/test_fuzz.py); NUMBERPOOL_FUZZ_EXAMPLES sets how many per operation.
+# Schema fuzzing of every operation of both api-versions, and of the admin API, with more examples than `make test`
+# runs (tests/test_fuzz.py, tests/test_admin_fuzz.py); NUMBERPOOL_FUZZ_EXAMPLES sets how many per operation.
 NUMBERPOOL_FUZZ_EXAMPLES ?= 200
 fuzz: $(STAMP)
-	NUMBERPOOL_FUZZ_EXAMPLES=$(NUMBERPOOL_FUZZ_EXAMPLES) $(PY) -m pytest tests/test_fuzz.py -s -p no:cacheprovider
+	NUMBERPOOL_FUZZ_EXAMPLES=$(NUMBERPOOL_FUZZ_EXAMPLES) $(PY) -m pytest tests/test_fuzz.py tests/test_admin_fuzz.py -s -p no:cacheprovider
 
 # Ten minutes of mixed load against a real server (bench/soak.py): RSS growth, errors and the
 # invariant are checked; SOAK_SECONDS shortens it, SOAK_DATABASE=postgresql://... runs it on PostgreSQL.

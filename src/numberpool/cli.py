@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from numberpool import __version__, cli_audit
+from numberpool import __version__, cli_audit, resource_commands
 from numberpool.commands import catalog as catalog_commands
 from numberpool.commands import inventory as inventory_commands
 from numberpool.core.catalog_file import read_catalog
@@ -67,6 +67,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="declare another resource (tenant) with base64 access keys; repeatable")
     serve.add_argument("--config", type=Path,
                        help="TOML file: any serve setting by its flag name (port = 8443) and [[resources]] tables")
+    serve.add_argument("--keys-secret-file", type=Path, default=None,
+                       help="the secret that seals access keys in the database"
+                            " (default: NUMBERPOOL_KEYS_SECRET, else <data-dir>/keys.secret, created on first start)")
     serve.add_argument("--admin-token", default=None,
                        help="bearer token that opens /_numberpool/ (admin API, testing controls); "
                             "without it those paths answer 404")
@@ -111,6 +114,7 @@ def _parser() -> argparse.ArgumentParser:
     catalog_commands.register(commands)
     inventory_commands.register(commands)
     cli_audit.add_audit_command(commands)
+    resource_commands.add_parser(commands)
 
     conn = commands.add_parser("connection-string", help="print the development resource's connection string")
     _server_flags(conn)
@@ -173,6 +177,7 @@ def _config(args: argparse.Namespace) -> ServerConfig:
         config.log_level = args.log_level
         config.metrics_port = args.metrics_port
         config.catalog = args.catalog
+        config.keys_secret_file = args.keys_secret_file
         config.resources.extend(parse_resource_flag(flag) for flag in args.resource)
         if args.config:
             load_file(args.config, config)
@@ -202,6 +207,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return catalog_commands.run(args)
     if args.command == "inventory":
         return inventory_commands.run(args)
+    if args.command == "resource":
+        return resource_commands.run(args)
     if args.command == "db":
         try:
             return _upgrade(args)

@@ -11,6 +11,9 @@ import time
 from pathlib import Path
 
 READY = "numberpool: ready. Connection string: "
+# Servers of one test that share a database must share the secret that seals its access keys
+# (server/keys_secret.py); each has its own data directory, so the tests give them this one.
+TEST_KEYS_SECRET = "bnVtYmVycG9vbC10ZXN0LWtleXMtc2VjcmV0LTMyYnk="
 
 
 def free_port() -> int:
@@ -24,12 +27,13 @@ class ServerProcess:
 
     def __init__(
         self, data_dir: Path, *args: str, tls: bool = True, port: int | None = None, engine: str = "sqlite",
-        env: dict[str, str] | None = None,
+        env: dict[str, str | None] | None = None,
     ) -> None:
         """`engine="postgres"` gives the server a fresh PostgreSQL database unless `args` name one.
 
-        `env`: variables added to the server's environment (`NUMBERPOOL_*` settings)."""
-        self.env = env or {}
+        `env`: environment variables to set, or to remove (None), over the test's own.
+        """
+        self.env = {"NUMBERPOOL_KEYS_SECRET": TEST_KEYS_SECRET, **(env or {})}
         self.data_dir = data_dir
         self.engine = engine
         self._own_database: str | None = None
@@ -68,8 +72,10 @@ class ServerProcess:
             command += ["--database", self._own_database]
         if not self.tls:
             command.append("--no-tls")
+        environment = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
+        environment = {name: value for name, value in environment.items() if value is not None}
         self._process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=environment
         )
         ready = threading.Event()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
@@ -13,7 +14,8 @@ from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.types import Lifespan, Message, Receive, Scope, Send
 
 from numberpool.api import health, metrics_endpoint
-from numberpool.api.auth import Authenticator
+from numberpool.api.admin.app import AdminApi, admin_routes
+from numberpool.api.auth import Authenticator, ResourceSource
 from numberpool.api.call import Api, error_response, header_map
 from numberpool.api.health import Readiness
 from numberpool.api.metrics import UNMATCHED_ROUTE, Metrics
@@ -148,7 +150,7 @@ def _templates(routes: list[BaseRoute], prefix: str = "") -> dict[int, str]:
 
 def create_app(
     ctx: Context,
-    resources: list[Resource],
+    resources: ResourceSource | Sequence[Resource],
     *,
     skip_api_version_check: bool = False,
     lifespan: Lifespan[Starlette] | None = None,
@@ -158,6 +160,7 @@ def create_app(
     metrics: Metrics | None = None,
     metrics_route: bool = True,
     readiness: Readiness | None = None,
+    admin: AdminApi | None = None,
 ) -> Starlette:
     """`testing`: serve the control endpoints under /_numberpool/ (fault rules, reset, the clock),
     opened by `admin_token`; `ctx.clock` is then a SharedClock and `ctx.faults` a FaultBook.
@@ -165,6 +168,7 @@ def create_app(
     `entra`: also accept Microsoft Entra ID bearer tokens on the ACS routes (`serve --entra`).
     `metrics`: this process's instruments; served at `/metrics` unless `metrics_route` is False
     (`serve --metrics-port` serves them on a port of their own). `readiness`: what `/readyz` checks.
+    `admin`: mount the admin API (after the ACS routes, which keep their order and fast path).
     """
     api = Api(ctx, Authenticator(resources, entra=entra), skip_api_version_check=skip_api_version_check)
     routes = [  # the router tries them in order: the most requested first
@@ -190,6 +194,8 @@ def create_app(
         routes += health.routes(readiness)
     if metrics is not None and metrics_route:
         routes.append(metrics_endpoint.route(metrics, ctx))
+    if admin is not None:
+        routes += admin_routes(admin)
     return _Application(
         routes=routes, exception_handlers={HTTPException: _http_error}, lifespan=lifespan, observer=Observer(metrics),
     )

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import unquote
 
 from numberpool.core.errors import AcsError
@@ -42,13 +42,26 @@ def sign(key: bytes, string_to_sign: str) -> bytes:
     return hmac.digest(key, string_to_sign.encode("utf-8"), "sha256")  # one call into OpenSSL
 
 
+class ResourceSource(Protocol):
+    """Where the authenticator finds the resources: `core.resource_cache.ResourceCache` in a server."""
+
+    resources: tuple[Resource, ...]
+
+
+class FixedResources:
+    def __init__(self, resources: Sequence[Resource]) -> None:
+        self.resources = tuple(resources)
+
+
 class Authenticator:
     def __init__(
-        self, resources: Sequence[Resource], skew_seconds: float = DEFAULT_SKEW_SECONDS,
+        self, resources: ResourceSource | Sequence[Resource], skew_seconds: float = DEFAULT_SKEW_SECONDS,
         entra: EntraVerifier | None = None,
     ) -> None:
-        """`entra`: accept Microsoft Entra ID bearer tokens too (`serve --entra`, api/entra.py)."""
-        self._resources = tuple(resources)
+        """`resources`: a source whose `resources` attribute is read per request (no I/O: the cache swaps in
+        a new tuple when resources change), or a fixed list. `entra`: accept Microsoft Entra ID bearer
+        tokens too (`serve --entra`, api/entra.py)."""
+        self._source = resources if hasattr(resources, "resources") else FixedResources(resources)  # type: ignore[arg-type]
         self._skew = skew_seconds
         self._entra = entra
 
@@ -85,7 +98,7 @@ class Authenticator:
         signed_values = ";".join(values)
         for candidate in _path_forms(path_and_query):
             string_to_sign = f"{method.upper()}\n{candidate}\n{signed_values}"
-            for resource in self._resources:
+            for resource in self._source.resources:
                 for key in resource.keys:
                     if hmac.compare_digest(sign(key, string_to_sign), signature):
                         return resource
@@ -96,7 +109,7 @@ class Authenticator:
 
         if self._entra is None:
             raise entra.bearer_not_accepted()
-        by_name = {resource.id.lower(): resource for resource in reversed(self._resources)}
+        by_name = {resource.id.lower(): resource for resource in reversed(self._source.resources)}
         resource_id = self._entra.resource(token, headers, lambda name: _id_of(by_name.get(name.lower())))
         return by_name[resource_id.lower()]
 

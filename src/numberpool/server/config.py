@@ -58,6 +58,8 @@ class ServerConfig:
     """Serve `/metrics` on this port instead of the service's."""
     catalog: Path | None = None
     """A catalog file imported at start (`serve --catalog`), after any demo seeding."""
+    keys_secret_file: Path | None = None
+    """Seals the access keys in the database (server/keys_secret.py); default <data-dir>/keys.secret."""
 
     def database_url(self) -> str:
         if self.database:
@@ -89,7 +91,7 @@ class ServerConfig:
     def to_json(self) -> str:
         """The config as JSON, for worker processes."""
         data = asdict(self)
-        for name in ("data_dir", "cert", "key", "catalog"):
+        for name in ("data_dir", "cert", "key", "catalog", "keys_secret_file"):
             data[name] = str(data[name]) if data[name] is not None else None
         data["resources"] = [{"id": r.id, "keys": list(r.keys)} for r in self.resources]
         return json.dumps(data)
@@ -97,7 +99,7 @@ class ServerConfig:
     @classmethod
     def from_json(cls, text: str) -> ServerConfig:
         data = json.loads(text)
-        for name in ("data_dir", "cert", "key", "catalog"):
+        for name in ("data_dir", "cert", "key", "catalog", "keys_secret_file"):
             data[name] = Path(data[name]) if data[name] is not None else None
         data["resources"] = [ResourceSpec(r["id"], tuple(r["keys"])) for r in data["resources"]]
         return cls(**data)

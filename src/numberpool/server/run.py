@@ -17,6 +17,7 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 
+from numberpool.api.admin.app import AdminApi
 from numberpool.api.app import create_app
 from numberpool.api.entra import EntraVerifier, KeySet
 from numberpool.api.health import Readiness
@@ -26,6 +27,9 @@ from numberpool.core.catalog_admin import CatalogConflict, import_catalog
 from numberpool.core.catalog_file import read_catalog
 from numberpool.core.context import Context
 from numberpool.core.faults import FaultBook
+from numberpool.core.key_sealing import KeySealer, new_secret
+from numberpool.core.resource_cache import ResourceCache
+from numberpool.core.resource_registry import ResourceRegistry
 from numberpool.core.seed import demo_seed_plan, ensure_demo_inventory
 from numberpool.core.timeutil import SharedClock
 from numberpool.api.admin_auth import DEV_ADMIN_TOKEN
@@ -33,6 +37,7 @@ from numberpool.server.config import MEMORY_DATABASES, ServerConfig
 from numberpool.server.graceful import GracefulHttpToolsProtocol
 from numberpool.server.logs import configure_logging
 from numberpool.server.metrics_dir import MetricsMultiprocess, multiprocess_metrics
+from numberpool.server.keys_secret import load_keys_secret
 from numberpool.server.tls import development_tls
 from numberpool.store import Store, open_store
 
@@ -57,8 +62,24 @@ async def prepare_store(config: ServerConfig) -> None:
     store = await open_store(config.database_url())
     try:
         await _seed(store, config)
+        await _declare(store, config)
     finally:
         await store.close()
+
+
+def _keys_secret(config: ServerConfig) -> bytes:
+    """The secret that seals the access keys; an in-memory database, whose keys die with it, needs no file."""
+    if config.database_url() in MEMORY_DATABASES:
+        return new_secret()
+    return load_keys_secret(config.keys_secret_file, config.data_dir)
+
+
+async def _declare(store: Store, config: ServerConfig, registry: ResourceRegistry | None = None) -> None:
+    """Make the database hold the resources `--resource` and `--config` declare, with their keys."""
+    registry = registry or ResourceRegistry(store, KeySealer(_keys_secret(config)))
+    changed = await registry.declare(config.resources)
+    if changed:
+        say(f"numberpool: declared resources stored: {', '.join(changed)}")
 
 
 async def _seed(store: Store, config: ServerConfig) -> None:
@@ -104,31 +125,41 @@ def build_app(config: ServerConfig, metrics: Metrics | None = None) -> Starlette
     def sweep_succeeded() -> None:
         readiness.sweep_succeeded()
         metrics.sweep_succeeded(time.time())
+    registry = ResourceRegistry(_NotOpen(), KeySealer(_keys_secret(config)), ctx.clock)  # type: ignore[arg-type]
+    cache = ResourceCache(registry)
+    registry.changed = cache.refresh
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         ctx.store = await open_store(config.database_url(), max_size=config.pool_size)
+        registry.store = ctx.store
         if config.database_url() in MEMORY_DATABASES:
             await _seed(ctx.store, config)
+            await _declare(ctx.store, config, registry)
         if isinstance(ctx.clock, SharedClock):
             ctx.clock.store = ctx.store
         if ctx.faults is not None:
             ctx.faults.store = ctx.store
-        sweeper = asyncio.create_task(_sweep_forever(ctx, config.sweep_seconds, sweep_succeeded))
+        await cache.refresh()
+        tasks = [
+            asyncio.create_task(_sweep_forever(ctx, config.sweep_seconds, sweep_succeeded)),
+            asyncio.create_task(cache.keep_fresh()),
+        ]
         metrics.serving(time.time())
         try:
             yield
         finally:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await ctx.store.close()
 
-    resources = [spec.to_resource() for spec in config.resources]
     return create_app(
-        ctx, resources, skip_api_version_check=config.skip_api_version_check, lifespan=lifespan,
+        ctx, cache, skip_api_version_check=config.skip_api_version_check, lifespan=lifespan,
         testing=config.testing, admin_token=config.effective_admin_token(), entra=_entra_verifier(config, ctx),
         metrics=metrics, metrics_route=config.metrics_port is None, readiness=readiness,
+        admin=AdminApi(config.effective_admin_token(), registry),
     )
 
 
@@ -204,7 +235,7 @@ def serve(config: ServerConfig) -> None:
     _announce_entra(config)
     try:
         asyncio.run(prepare_store(config))
-    except CatalogConflict as exc:
+    except (CatalogConflict, ValueError) as exc:  # the catalog, the keys secret, a declared resource: the operator's to fix
         say(f"numberpool: error: {exc}")
         raise SystemExit(1) from None
     if config.testing:

@@ -72,6 +72,7 @@ from numberpool.store.postgres_events import changing_sql, event_args
 from numberpool.store.postgres_options import postgres_options
 from numberpool.store.postgres_testing import PostgresTesting
 from numberpool.store.postgres_inventory import PostgresInventory
+from numberpool.store.postgres_resources import PostgresResourceQueries
 from numberpool.store.rows import (
     capabilities_detail,
     number_from_row,
@@ -201,7 +202,7 @@ def _hold_and_record_sql(with_area_code: bool, limit: int) -> str:
     )
 
 
-class PostgresTransaction:
+class PostgresTransaction(PostgresResourceQueries):
     def __init__(self, connection: asyncpg.Connection, *, locking: bool = True) -> None:
         self._db = connection
         # Reads that a change depends on lock their row; a read-only view (`read()`) does not.

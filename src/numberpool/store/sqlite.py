@@ -62,6 +62,7 @@ from numberpool.store import sqlite_events as events
 from numberpool.store.sqlite_group_commit import GroupCommit
 from numberpool.store.sqlite_inventory import SqliteInventory
 from numberpool.store.sqlite_testing import SqliteTesting
+from numberpool.store.sqlite_resources import SqliteResourceQueries
 from numberpool.store.sqlite_wal import WalCheckpointer
 
 _BUSY_TIMEOUT_MS = 10_000
@@ -72,7 +73,7 @@ _COUNT_LAPSED = (
 )
 
 
-class SqliteTransaction:
+class SqliteTransaction(SqliteResourceQueries):
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._db = connection
 
