@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,12 +104,13 @@ class Node:
                                  verify=ssl.create_default_context(cafile=str(self.ca)))
 
 
-async def _client_loop(node: Node, number: int, deadline: float, ledger: Ledger) -> None:
+async def _client_loop(node: Node, number: int, stop_at: list[float], ledger: Ledger) -> None:
+    """Mixed rounds until `stop_at[0]` (monotonic seconds), which the test may move."""
     rng = random.Random(number)
     resource = list(KEYS)[number % 2]
     mine: set[str] = set()
     async with node.client(resource) as client:
-        while time.monotonic() < deadline:
+        while time.monotonic() < stop_at[0]:
             try:
                 await _round(client, resource, rng, mine, ledger)
             except httpx.TransportError:
@@ -164,6 +165,14 @@ async def _round(client: httpx.AsyncClient, resource: str, rng: random.Random, m
 # ---------------------------------------------------------------- kill -9 under load
 
 
+async def _until(condition: Callable[[], bool], seconds: float) -> None:
+    """Wait (polling) until `condition()` holds; fail after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"still not so after {seconds} s"
+        await asyncio.sleep(0.05)
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "postgres":
@@ -183,10 +192,15 @@ async def test_kill_minus_nine_under_mixed_load_loses_nothing(
     try:
         inventory = sum((await _count_by_state(database)).values())
         ledger = Ledger()
-        deadline = time.monotonic() + 6
-        clients = [asyncio.create_task(_client_loop(node, n, deadline, ledger)) for n in range(CLIENTS)]
-        await asyncio.sleep(2)
+        # The crash comes once the load has really run, and the load goes on after the restart: counted
+        # in answers, not seconds, so a slow machine makes the test longer, not weaker.
+        stop_at = [time.monotonic() + 180]
+        clients = [asyncio.create_task(_client_loop(node, n, stop_at, ledger)) for n in range(CLIENTS)]
+        await _until(lambda: ledger.statuses[202] >= 30, seconds=90)
         await asyncio.to_thread(node.crash_and_restart)
+        before_restart = ledger.statuses[202]
+        await _until(lambda: ledger.statuses[202] >= before_restart + 30, seconds=90)
+        stop_at[0] = time.monotonic()
         await asyncio.gather(*clients)
 
         assert ledger.transport_errors > 0, "the crash happened while clients were talking to the server"
