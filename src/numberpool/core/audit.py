@@ -16,7 +16,7 @@ from datetime import datetime
 from numberpool.core.model import ADMIN_ACTOR, Change, EventKind, NumberEvent, PhoneNumber
 from numberpool.core.timeutil import to_epoch
 from numberpool.numbering.e164 import normalize
-from numberpool.store.base import Store, Transaction
+from numberpool.core.storage import Store, Transaction
 
 EXPORT_PAGE = 1000
 """Events read per query while exporting: the export holds no more than this many at once."""

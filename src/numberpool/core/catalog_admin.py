@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from numberpool.core.catalog_file import Catalog, describe_offering, offering_key
 from numberpool.core.inventory_store import CatalogChange
-from numberpool.store.base import Store
+from numberpool.core.storage import Store
 
 
 class CatalogConflict(ValueError):

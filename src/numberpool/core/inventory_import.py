@@ -25,7 +25,7 @@ import phonenumbers
 from numberpool.core.model import Locality, NumberType
 from numberpool.numbering.divisions import division_name
 from numberpool.numbering.plan import Described, PlanCache
-from numberpool.store.base import Store
+from numberpool.core.storage import Store
 
 PHONE_NUMBER = "phoneNumber"
 OPTIONAL_COLUMNS = ("numberType", "areaCode", "locality", "administrativeDivision", "countryCode")

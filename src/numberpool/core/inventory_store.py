@@ -1,4 +1,4 @@
-"""What the operator's inventory commands need from storage, beyond `store.base.Store`.
+"""What the operator's inventory commands need from storage, beyond `core.storage.Store`.
 
 Each engine implements it in its own module (`store/sqlite_inventory.py`,
 `store/postgres_inventory.py`); `Store.inventory()` hands it out.

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from numberpool.store.base import Store
+from numberpool.core.storage import Store
 
 REASONS = {
     None: "not in the inventory",

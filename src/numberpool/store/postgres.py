@@ -57,7 +57,7 @@ from numberpool.core.model import (
 )
 from numberpool.core.model import SYSTEM_ACTOR
 from numberpool.core.timeutil import to_epoch
-from numberpool.store.base import (
+from numberpool.core.storage import (
     RESERVATION_RETENTION_SECONDS,
     NumberCount,
     OutOfStock,

@@ -1,4 +1,4 @@
-"""The storage interface the core is written against.
+"""The storage interface the core is written against (the engines in `numberpool.store` implement it).
 
 Every change the core makes happens inside `Store.transaction()`; a transaction
 either commits whole or not at all, and the engines make sure two transactions
