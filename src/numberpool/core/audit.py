@@ -12,6 +12,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
+from typing import Protocol
 
 from numberpool.core.model import ADMIN_ACTOR, Change, EventKind, NumberEvent, PhoneNumber
 from numberpool.core.timeutil import to_epoch
@@ -61,8 +62,14 @@ async def export_events(store: Store, since: datetime | None, until: datetime | 
         after = page[-1].id
 
 
+class AdminEventLog(Protocol):
+    """What recording an admin action needs of a transaction (every store transaction has it)."""
+
+    async def record_admin_event(self, event: EventKind | str, change: Change, detail: str | None = None) -> None: ...
+
+
 async def record_admin_event(
-    tx: Transaction, event: EventKind, at: float, *, resource: str | None = None, detail: str | None = None,
+    tx: AdminEventLog, event: EventKind, at: float, *, resource: str | None = None, detail: str | None = None,
     actor: str = ADMIN_ACTOR,
 ) -> None:
     """Record an admin action (resource created or deleted, key rotated, catalog imported) in `tx`,

@@ -202,8 +202,11 @@ class Store(Protocol):
 
     async def load_catalog(self, countries: Iterable[Country], offerings: Iterable[Offering]) -> None: ...
 
-    async def load_numbers(self, locality: Locality, numbers: Sequence[str]) -> int:
-        """Bulk-add available numbers of one locality; returns how many were new."""
+    async def load_numbers(self, locality: Locality, numbers: Sequence[str], change: Change | None = None) -> int:
+        """Bulk-add available numbers of one locality; returns how many were new.
+
+        With `change` (an operator's import), each new number gets its `imported` event in the same
+        transaction, written in bulk; without (seeding, benchmarks), none."""
         ...
 
     async def sweep_expired(self, now: float) -> int:

@@ -705,18 +705,20 @@ class PostgresStore(PostgresTesting):
                 ],
             )
 
-    async def load_numbers(self, locality: Locality, numbers: Sequence[str]) -> int:
+    async def load_numbers(self, locality: Locality, numbers: Sequence[str], change: Change | None = None) -> int:
         # In number order, so each index grows at one place instead of all over (a shuffled
         # batch loads about a third slower). dict.fromkeys keeps the caller's order, and an
         # already sorted batch then sorts in one pass.
         wanted = sorted(dict.fromkeys(numbers))
         try:
-            return await self._load_numbers(locality, wanted, copy_if_new=True)
+            return await self._load_numbers(locality, wanted, change, copy_if_new=True)
         except asyncpg.UniqueViolationError:
             # Another load added some of these numbers between our check and our COPY.
-            return await self._load_numbers(locality, wanted, copy_if_new=False)
+            return await self._load_numbers(locality, wanted, change, copy_if_new=False)
 
-    async def _load_numbers(self, locality: Locality, numbers: list[str], *, copy_if_new: bool) -> int:
+    async def _load_numbers(
+        self, locality: Locality, numbers: list[str], change: Change | None, *, copy_if_new: bool
+    ) -> int:
         """Add the sorted, distinct `numbers` that are not stored yet; returns how many were added."""
         async with self._connection() as db:
             await db.execute(
@@ -745,6 +747,21 @@ class PostgresStore(PostgresTesting):
             ):
                 status = await db.copy_records_to_table(
                     "numbers", records=[(n, *row) for n in numbers], columns=columns
+                )
+                if change is not None:  # every number is new: its events are COPYed too
+                    imported = (float(change.at), EventKind.IMPORTED.value, "available", change.actor)
+                    await db.copy_records_to_table(
+                        "number_events", records=[(n, *imported) for n in numbers],
+                        columns=["phone_number", "at", "event", "new_state", "actor"],
+                    )
+            elif change is not None:  # the rows inserted feed their events, in one statement
+                status = await db.execute(
+                    f"WITH added AS (INSERT INTO numbers ({', '.join(columns)})"
+                    " SELECT n, $2, $3, $4, $5 FROM unnest($1::text[]) AS n ON CONFLICT (phone_number) DO NOTHING"
+                    " RETURNING phone_number)"
+                    " INSERT INTO number_events (at, event, phone_number, new_state, actor)"
+                    " SELECT $6, $7, phone_number, 'available', $8 FROM added ORDER BY phone_number",
+                    numbers, *row, float(change.at), EventKind.IMPORTED.value, change.actor,
                 )
             else:
                 status = await db.execute(

@@ -527,7 +527,7 @@ class SqliteStore(SqliteTesting):
                 ],
             )
 
-    async def load_numbers(self, locality: Locality, numbers: Sequence[str]) -> int:
+    async def load_numbers(self, locality: Locality, numbers: Sequence[str], change: Change | None = None) -> int:
         async with self.transaction():
             # Look up before inserting: the UNIQUE constraint treats NULLs as distinct, so
             # INSERT OR IGNORE alone would add a town-less locality again on every load.
@@ -547,13 +547,25 @@ class SqliteStore(SqliteTesting):
                         locality.division_abbr, locality.division_name,
                     ),
                 ).lastrowid
+            if change is not None and numbers:
+                # The numbers that are new, known before the insert: one range probe, empty for
+                # a block of new numbers (the usual import); SQLite runs one writer at a time.
+                wanted = set(numbers)
+                stored = {
+                    n for (n,) in self._db.execute(
+                        "SELECT phone_number FROM numbers WHERE phone_number BETWEEN ? AND ?", (min(wanted), max(wanted))
+                    ) if n in wanted
+                }
+                events.record_numbers(self._db, change, EventKind.IMPORTED, None, "available",
+                                      [n for n in dict.fromkeys(numbers) if n not in stored])
             before = self._db.total_changes
             self._db.executemany(
                 "INSERT OR IGNORE INTO numbers (phone_number, country, number_type, area_code, locality_id)"
                 " VALUES (?, ?, ?, ?, ?)",
                 [(n, locality.country, locality.number_type.value, locality.area_code, locality_id) for n in numbers],
             )
-            return self._db.total_changes - before
+            added = self._db.total_changes - before
+            return added
 
     async def sweep_expired(self, now: float) -> int:
         async with self.transaction():
