@@ -160,3 +160,30 @@ def test_the_inventory_report_has_the_figures_the_command_prints(
 
     assert served == asyncio.run(expected())
     assert served["byState"]["purchased"] == 1 and served["total"] == sum(g["count"] for g in served["groups"])
+
+
+def test_resource_changes_are_audit_events_that_never_hold_a_key(
+    aged: tuple[ServerProcess, str], admin: httpx.Client
+) -> None:
+    created = admin.post("/resources", json={"id": "audited"}).json()
+    rotated = admin.post("/resources/audited/rotateKey", json={"key": "secondary"}).json()
+    with sync_client(f"endpoint={aged[0].endpoint}/;accesskey={created['primaryKey']}", None, aged[0]) as client:
+        found = client.begin_search_available_phone_numbers(
+            "US", PhoneNumberType.TOLL_FREE, PhoneNumberAssignmentType.APPLICATION, TOLL_FREE_CAPS,
+            quantity=1, polling_interval=0,
+        ).result()
+        client.begin_purchase_phone_numbers(found.search_id, polling_interval=0).result()
+    assert_acs_error(admin.delete("/resources/audited"), 409)
+    assert admin.delete("/resources/audited", params={"releaseNumbers": "true"}).json()["releasedNumbers"] == 1
+    text = admin.get("/audit/events").text
+    for key in (created["primaryKey"], created["secondaryKey"], rotated["secondaryKey"], ADMIN_TOKEN):
+        assert key not in text
+    mine = [e for e in map(json.loads, text.splitlines()) if e["resource"] == "audited"]
+    assert [(e["event"], e["actor"], e["detail"]) for e in mine if e["phone_number"] is None] == [
+        ("resource created", "admin", None), ("key rotated", "admin", "key=secondary"),
+        ("resource deleted", "admin", "released=1")]
+    (number,) = found.phone_numbers
+    history = admin.get(f"/numbers/{number}").json()
+    assert history["state"] == "aging" and "owner" not in history  # released through the inventory's release
+    released = history["history"][-1]
+    assert (released["event"], released["actor"], released["resource"]) == ("released", "admin", "audited")

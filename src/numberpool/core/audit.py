@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from typing import Protocol
 
-from numberpool.core.model import ADMIN_ACTOR, Change, EventKind, NumberEvent, PhoneNumber
+from numberpool.core.model import ADMIN_ACTOR, Change, EventKind, Locality, NumberEvent, PhoneNumber
 from numberpool.core.timeutil import to_epoch
 from numberpool.numbering.e164 import normalize
 from numberpool.core.storage import Store, Transaction
@@ -75,6 +75,11 @@ async def record_admin_event(
     """Record an admin action (resource created or deleted, key rotated, catalog imported) in `tx`,
     the transaction of the action itself. Never pass a key or token in `detail`."""
     await tx.record_admin_event(event, Change(at, actor, resource), detail)
+
+
+def imported_detail(locality: Locality, added: int) -> str:
+    """The `imported` event's detail: how many numbers one load batch added, and where."""
+    return f"added={added} country={locality.country} type={locality.number_type.value} areaCode={locality.area_code}"
 
 
 def event_fields(event: NumberEvent) -> dict[str, object]:

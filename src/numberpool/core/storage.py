@@ -205,8 +205,10 @@ class Store(Protocol):
     async def load_numbers(self, locality: Locality, numbers: Sequence[str], change: Change | None = None) -> int:
         """Bulk-add available numbers of one locality; returns how many were new.
 
-        With `change` (an operator's import), each new number gets its `imported` event in the same
-        transaction, written in bulk; without (seeding, benchmarks), none."""
+        With `change` (an operator's import), one `imported` admin event in the same transaction
+        records how many numbers this batch added (none when it added none); without (seeding,
+        benchmarks), no event. One event per batch rather than per number: per-number events
+        took a third or more off the import's speed (bench/README.md)."""
         ...
 
     async def sweep_expired(self, now: float) -> int:

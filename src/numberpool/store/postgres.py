@@ -57,6 +57,7 @@ from numberpool.core.model import (
 )
 from numberpool.core.model import SYSTEM_ACTOR
 from numberpool.core.timeutil import to_epoch
+from numberpool.core.audit import imported_detail
 from numberpool.core.storage import (
     RESERVATION_RETENTION_SECONDS,
     NumberCount,
@@ -748,28 +749,16 @@ class PostgresStore(PostgresTesting):
                 status = await db.copy_records_to_table(
                     "numbers", records=[(n, *row) for n in numbers], columns=columns
                 )
-                if change is not None:  # every number is new: its events are COPYed too
-                    imported = (float(change.at), EventKind.IMPORTED.value, "available", change.actor)
-                    await db.copy_records_to_table(
-                        "number_events", records=[(n, *imported) for n in numbers],
-                        columns=["phone_number", "at", "event", "new_state", "actor"],
-                    )
-            elif change is not None:  # the rows inserted feed their events, in one statement
-                status = await db.execute(
-                    f"WITH added AS (INSERT INTO numbers ({', '.join(columns)})"
-                    " SELECT n, $2, $3, $4, $5 FROM unnest($1::text[]) AS n ON CONFLICT (phone_number) DO NOTHING"
-                    " RETURNING phone_number)"
-                    " INSERT INTO number_events (at, event, phone_number, new_state, actor)"
-                    " SELECT $6, $7, phone_number, 'available', $8 FROM added ORDER BY phone_number",
-                    numbers, *row, float(change.at), EventKind.IMPORTED.value, change.actor,
-                )
             else:
                 status = await db.execute(
                     f"INSERT INTO numbers ({', '.join(columns)})"
                     " SELECT n, $2, $3, $4, $5 FROM unnest($1::text[]) AS n ON CONFLICT (phone_number) DO NOTHING",
                     numbers, *row,
                 )
-            return _count(status)
+            added = _count(status)
+            if change is not None and added:
+                await events.record_admin_event(db, EventKind.IMPORTED.value, change, imported_detail(locality, added))
+            return added
 
     async def sweep_expired(self, now: float) -> int:
         # Searches and reservations before numbers (the order purchases and cancellations

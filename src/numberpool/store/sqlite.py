@@ -36,6 +36,7 @@ from numberpool.core.model import (
 )
 from numberpool.core.model import SYSTEM_ACTOR
 from numberpool.core.timeutil import to_epoch
+from numberpool.core.audit import imported_detail
 from numberpool.core.storage import (
     RESERVATION_RETENTION_SECONDS,
     NumberCount,
@@ -547,17 +548,6 @@ class SqliteStore(SqliteTesting):
                         locality.division_abbr, locality.division_name,
                     ),
                 ).lastrowid
-            if change is not None and numbers:
-                # The numbers that are new, known before the insert: one range probe, empty for
-                # a block of new numbers (the usual import); SQLite runs one writer at a time.
-                wanted = set(numbers)
-                stored = {
-                    n for (n,) in self._db.execute(
-                        "SELECT phone_number FROM numbers WHERE phone_number BETWEEN ? AND ?", (min(wanted), max(wanted))
-                    ) if n in wanted
-                }
-                events.record_numbers(self._db, change, EventKind.IMPORTED, None, "available",
-                                      [n for n in dict.fromkeys(numbers) if n not in stored])
             before = self._db.total_changes
             self._db.executemany(
                 "INSERT OR IGNORE INTO numbers (phone_number, country, number_type, area_code, locality_id)"
@@ -565,6 +555,8 @@ class SqliteStore(SqliteTesting):
                 [(n, locality.country, locality.number_type.value, locality.area_code, locality_id) for n in numbers],
             )
             added = self._db.total_changes - before
+            if change is not None and added:
+                events.record_admin_event(self._db, EventKind.IMPORTED.value, change, imported_detail(locality, added))
             return added
 
     async def sweep_expired(self, now: float) -> int:

@@ -26,7 +26,7 @@ HOLDER_RESOURCE = (
 
 
 def record_numbers(
-    db: sqlite3.Connection, change: Change, event: EventKind, old_state: str | None, new_state: str,
+    db: sqlite3.Connection, change: Change, event: EventKind, old_state: str, new_state: str,
     numbers: Iterable[str], detail: str | None = None,
 ) -> None:
     """One event per number of a change whose rows the caller already knows (one executemany)."""
