@@ -24,7 +24,7 @@ from numberpool.store import open_store
 from tests.conftest import server_data_dir
 from tests.support import postgres
 from tests.support.acs import assert_acs_error
-from tests.support.admin import ADMIN_TOKEN, admin_client
+from tests.support.admin import ADMIN_TOKEN, admin_client, checked
 from tests.support.sdk import TOLL_FREE_CAPS, sync_client
 from tests.support.server import ServerProcess
 from tests.support.stores import fetch
@@ -90,7 +90,7 @@ def test_release_aging_ends_the_aging_of_the_numbers_that_age(admin: httpx.Clien
     if aging["state"] == "aging":  # the first engine's run of this test is the one that ends it
         assert "agingUntil" in aging and "owner" not in aging
         assert aging["history"][-1]["event"] == "released"
-        answer = admin.post("/numbers/release-aging", json={"phoneNumbers": [FIRST, SECOND, FIRST]})
+        answer = admin.post("/numbers:releaseAging", json={"phoneNumbers": [FIRST, SECOND, FIRST]})
         assert answer.status_code == 200, answer.text
         assert answer.json() == {"released": [FIRST], "notAging": [SECOND]}
     shown = admin.get(f"/numbers/{FIRST}").json()
@@ -98,7 +98,7 @@ def test_release_aging_ends_the_aging_of_the_numbers_that_age(admin: httpx.Clien
     last = shown["history"][-1]
     assert (last["event"], last["oldState"], last["newState"], last["actor"]) == (
         "aging ended", "aging", "available", "admin")
-    again = admin.post("/numbers/release-aging", json={"phoneNumbers": [FIRST]}).json()
+    again = admin.post("/numbers:releaseAging", json={"phoneNumbers": [FIRST]}).json()
     assert again == {"released": [], "notAging": [FIRST]}
 
 
@@ -109,7 +109,7 @@ def test_release_aging_ends_the_aging_of_the_numbers_that_age(admin: httpx.Clien
     ({"numbers": [FIRST]}, None),
 ])
 def test_release_aging_rejects_bad_input(admin: httpx.Client, body: Any, target: str | None) -> None:
-    error = assert_acs_error(admin.post("/numbers/release-aging", json=body), 400)
+    error = assert_acs_error(admin.post("/numbers:releaseAging", json=body), 400)
     if target is not None:
         assert error.get("target") == target, error
 
@@ -134,11 +134,12 @@ def test_audit_events_stream_in_both_formats_as_the_export_writes_them(admin: ht
     assert admin.get("/audit/events", params={"until": "2000-01-01T00:00:00Z"}).text == ""
     assert admin.get("/audit/events", params={"since": "2000-01-01T00:00:00", "format": "csv"}).text == as_csv.text
     assert admin.get("/audit/events", params={"since": "2999-01-01T00:00:00Z"}).text == ""
+    backwards = {"since": "2026-03-02T00:00:00Z", "until": "2026-03-01T00:00:00Z", "format": "csv"}
+    assert admin.get("/audit/events", params=backwards).text == as_csv.text.splitlines(keepends=True)[0]
 
 
 @pytest.mark.parametrize("params, target", [
     ({"since": "yesterday"}, "since"),
-    ({"since": "2026-03-02T00:00:00Z", "until": "2026-03-01T00:00:00Z"}, "until"),
     ({"format": "xml"}, "format"),
     ({"limit": "3"}, "limit"),
 ])
@@ -187,3 +188,14 @@ def test_resource_changes_are_audit_events_that_never_hold_a_key(
     assert history["state"] == "aging" and "owner" not in history  # released through the inventory's release
     released = history["history"][-1]
     assert (released["event"], released["actor"], released["resource"]) == ("released", "admin", "audited")
+
+
+def test_answers_were_checked_against_the_document() -> None:
+    """The checking hook really ran on success and error answers of these operations (runs after the tests above)."""
+    if not checked:
+        pytest.skip("run with the other tests of this module")
+    seen = {(operation, status) for operation, _, status in checked}
+    for operation in ("Numbers_Get", "Numbers_ReleaseAging", "AuditEvents_Export"):
+        assert any(op == operation and status < 300 for op, status in seen), operation
+        assert any(op == operation and status >= 400 for op, status in seen), operation
+    assert ("Inventory_Report", 200) in seen

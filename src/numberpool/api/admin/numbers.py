@@ -15,12 +15,13 @@ from numberpool.core.aging import release_aging
 from numberpool.core.audit import number_history, phone_number, service_now
 from numberpool.core.context import Context
 from numberpool.core.errors import invalid_input, not_found
+from numberpool.numbering.e164 import MAX_E164_DIGITS
 from numberpool.core.model import AssignmentType, Direction, NumberEvent, NumberState, NumberType, PhoneNumber
 
 MAX_NUMBERS = 1000
 """Numbers one release-aging request may name."""
 
-_E164_TEXT: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": 40,
+_E164_TEXT: dict[str, Any] = {"type": "string", "pattern": f"^\\+?[0-9]{{2,{MAX_E164_DIGITS}}}$",
                               "description": "E.164, e.g. +14255550123 (the '+' may be omitted)"}
 _DIRECTION: dict[str, Any] = {"enum": [d.value for d in Direction]}
 EVENT: dict[str, Any] = {
@@ -161,12 +162,14 @@ def routes(ctx: Context) -> list[AdminRoute]:
         ended = set(released)
         return Reply(200, {"released": released, "notAging": [n for n in dict.fromkeys(numbers) if n not in ended]})
 
+    # The action is `numbers:releaseAging`, not `numbers/release-aging`: the latter is also a
+    # `numbers/{phoneNumber}` path, so GET would be allowed on it.
     return [
         AdminRoute("GET", "/numbers/{phoneNumber}", "Numbers_Get",
                    "A number's state, owner, offering, cost and aging, with its audit history",
                    show_number, {200: ("The number and its events", NUMBER)},
                    path_params={"phoneNumber": _E164_TEXT}),
-        AdminRoute("POST", "/numbers/release-aging", "Numbers_ReleaseAging",
+        AdminRoute("POST", "/numbers:releaseAging", "Numbers_ReleaseAging",
                    "End the aging of these numbers now (event 'aging ended', actor admin); others are left as they are",
                    end_aging, {200: ("Which were released", RELEASE_AGING_RESULT)}, request=RELEASE_AGING_REQUEST),
     ]
