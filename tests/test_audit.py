@@ -28,7 +28,7 @@ from numberpool.store import open_store
 from tests.conftest import server_data_dir
 from tests.test_clock import control_client
 from tests.support import postgres
-from tests.support.sdk import TOLL_FREE_CAPS, raw_client, sync_client
+from tests.support.sdk import TOLL_FREE_CAPS, sync_client
 from tests.support.server import ServerProcess
 from tests.support.stores import fetch
 
