@@ -17,7 +17,7 @@ from typing import Protocol
 from numberpool.core.model import ADMIN_ACTOR, Change, EventKind, Locality, NumberEvent, PhoneNumber
 from numberpool.core.timeutil import to_epoch
 from numberpool.numbering.e164 import normalize
-from numberpool.core.storage import Store, Transaction
+from numberpool.core.storage import Store
 
 EXPORT_PAGE = 1000
 """Events read per query while exporting: the export holds no more than this many at once."""
