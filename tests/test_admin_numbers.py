@@ -120,6 +120,10 @@ def test_unknown_and_malformed_numbers(admin: httpx.Client) -> None:
     assert error["target"] == "phoneNumber"
 
 
+def lines_text(lines: list[str]) -> str:
+    return "".join(line + "\n" for line in lines)
+
+
 def test_audit_events_stream_in_both_formats_as_the_export_writes_them(admin: httpx.Client) -> None:
     lines = admin.get("/audit/events").text.splitlines()
     assert admin.get("/audit/events").headers["content-type"].startswith("application/x-ndjson")
@@ -134,6 +138,8 @@ def test_audit_events_stream_in_both_formats_as_the_export_writes_them(admin: ht
     assert admin.get("/audit/events", params={"until": "2000-01-01T00:00:00Z"}).text == ""
     assert admin.get("/audit/events", params={"since": "2000-01-01T00:00:00", "format": "csv"}).text == as_csv.text
     assert admin.get("/audit/events", params={"since": "2999-01-01T00:00:00Z"}).text == ""
+    for rfc3339 in ("2000-01-01t00:00:00z", "1998-12-31T23:59:60Z", "2000-01-01T01:00:00.123456789+01:00"):
+        assert admin.get("/audit/events", params={"since": rfc3339}).text == lines_text(lines), rfc3339
     backwards = {"since": "2026-03-02T00:00:00Z", "until": "2026-03-01T00:00:00Z", "format": "csv"}
     assert admin.get("/audit/events", params=backwards).text == as_csv.text.splitlines(keepends=True)[0]
 

@@ -6,6 +6,7 @@ the export's formats (JSON lines or CSV with a header): memory stays flat howeve
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from typing import Any
@@ -18,6 +19,7 @@ from numberpool.core.audit import EventWriter, export_events
 from numberpool.core.context import Context
 from numberpool.core.errors import invalid_input
 
+_LEAP_SECOND = re.compile(r"(?<=T\d\d:\d\d):60")
 MEDIA_TYPES = {"jsonl": "application/x-ndjson", "csv": "text/csv"}
 
 
@@ -25,8 +27,11 @@ def _moment(call: AdminRequest, name: str) -> datetime | None:
     text = call.query(name)
     if text is None:
         return None
+    # RFC 3339 (what the document's date-time promises): 't' and 'z' in either case, and a leap
+    # second, which Python's datetime cannot hold (taken as the second before it).
+    rfc3339 = _LEAP_SECOND.sub(":59", text.upper().replace("Z", "+00:00"))
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(rfc3339)
     except ValueError:
         raise invalid_input(f"{name} is not an ISO 8601 time (e.g. 2026-03-01T12:00:00Z).", target=name) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
