@@ -14,7 +14,7 @@ from phonenumbers import geocoder
 
 from numberpool.core.catalog_file import demo_catalog
 from numberpool.core.model import Locality, NumberType
-from numberpool.store.base import Store
+from numberpool.core.storage import Store
 
 BATCH = 100_000
 EXCHANGES = [x for x in range(200, 1000) if x % 100 != 11]  # N11 codes are service codes, not exchanges

@@ -48,7 +48,8 @@ def acs_status(server: ServerProcess, key: str) -> int:
 
 ADMIN_PATHS = [("GET", "/resources"), ("POST", "/resources"), ("GET", "/resources/devresource"),
                ("POST", "/resources/devresource/rotateKey"), ("DELETE", "/resources/devresource"),
-               ("GET", "/openapi.json")]
+               ("GET", "/openapi.json"), ("GET", "/numbers/+18002000000"), ("POST", "/numbers:releaseAging"),
+               ("GET", "/audit/events"), ("GET", "/inventory/report")]
 
 
 @pytest.mark.parametrize(("method", "path"), ADMIN_PATHS)
@@ -217,7 +218,8 @@ def test_the_served_document_is_the_one_the_code_generates(admin: httpx.Client) 
     assert DOCUMENT["openapi"].startswith("3.")
     operations = {op["operationId"] for item in DOCUMENT["paths"].values() for op in item.values()}
     assert operations == {"Resources_List", "Resources_Create", "Resources_Get", "Resources_RotateKey",
-                          "Resources_Delete"}
+                          "Resources_Delete", "Numbers_Get", "Numbers_ReleaseAging", "AuditEvents_Export",
+                          "Inventory_Report"}
 
 
 def test_answers_were_checked_against_the_document() -> None:

@@ -26,8 +26,9 @@ from numberpool.core.model import NumberState
 from numberpool.core.seed import SeedPlan, ensure_demo_inventory
 from numberpool.store import open_store
 from tests.conftest import server_data_dir
+from tests.test_clock import control_client
 from tests.support import postgres
-from tests.support.sdk import TOLL_FREE_CAPS, raw_client, sync_client
+from tests.support.sdk import TOLL_FREE_CAPS, sync_client
 from tests.support.server import ServerProcess
 from tests.support.stores import fetch
 
@@ -169,7 +170,7 @@ def test_lifecycle_aging_history_and_export(aged: Aged, tmp_path: Path) -> None:
     assert _history(database, FIRST)[0].state is NumberState.AVAILABLE
 
     # The other ages until the clock passes its end; then the sweep returns it, as the system.
-    with raw_client(server) as http:
+    with control_client(server) as http:  # the clock takes the admin token (the development one here)
         assert http.post(CLOCK, params=V, json={"advanceSeconds": AGING_DAYS * 24 * 3600 - 60}).status_code == 200
         time.sleep(1.2)  # two sweeps
         assert _history(database, SECOND)[0].state is NumberState.AGING

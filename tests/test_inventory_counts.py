@@ -8,7 +8,7 @@ from numberpool.core.context import Context
 from numberpool.core.inventory_counts import STATES, inventory_counts
 from numberpool.core.model import NumberType
 from numberpool.core.seed import seed_demo
-from numberpool.store.base import Pick
+from numberpool.core.storage import Pick
 from tests.support.stores import T0, FrozenClock, fetch
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

@@ -58,7 +58,7 @@ def test_the_resource_commands_run_as_written(doc_server: ServerProcess) -> None
 
 
 def test_the_admin_api_calls_run_as_written(doc_server: ServerProcess) -> None:
-    (block,) = shell_blocks("Admin API")
+    block = shell_blocks("Admin API")[0]
     out = run(block.replace("https://127.0.0.1:8443", doc_server.endpoint),
               NUMBERPOOL_ADMIN_TOKEN=ADMIN_TOKEN, CURL_CA_BUNDLE=str(doc_server.ca))
     answers, decoder, at = [], json.JSONDecoder(), 0
@@ -71,3 +71,20 @@ def test_the_admin_api_calls_run_as_written(doc_server: ServerProcess) -> None:
     assert set(rotated) == {"id", "primaryKey", "connectionString"} and rotated["primaryKey"] != created["primaryKey"]
     assert deleted == {"id": "fabrikam", "releasedNumbers": 0}
     assert document == DOCUMENT
+
+
+def test_the_admin_api_number_event_and_report_calls_run_as_written(doc_server: ServerProcess) -> None:
+    setup, block = shell_blocks("Admin API")
+    variables = "".join(line + "\n" for line in setup.splitlines() if line.startswith(("API=", "AUTH=")))
+    out = run((variables + block).replace("https://127.0.0.1:8443", doc_server.endpoint),
+              NUMBERPOOL_ADMIN_TOKEN=ADMIN_TOKEN, CURL_CA_BUNDLE=str(doc_server.ca))
+    answers, decoder, at = [], json.JSONDecoder(), 0
+    while (at := len(out) - len(out[at:].lstrip())) < len(out):
+        answer, at = decoder.raw_decode(out, at)
+        answers.append(answer)
+    number, released, report, *events = answers
+    assert number["phoneNumber"] == "+18002000000" and number["state"] == "available" and "history" in number
+    assert released == {"released": [], "notAging": ["+18002000000"]}
+    assert report["total"] == sum(report["byState"].values()) > 0
+    assert events and all(set(e) >= {"id", "at", "event", "actor"} for e in events)
+    assert ("resource created", "devresource", "declared") in {(e["event"], e["resource"], e["detail"]) for e in events}

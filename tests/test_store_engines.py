@@ -29,7 +29,7 @@ from numberpool.core.model import AssignmentType, Capabilities, Direction, Numbe
 from numberpool.core.seed import seed_demo
 from numberpool.numbering.demo import RANGES
 from numberpool.store import Store, open_store, upgrade
-from numberpool.store.base import Pick
+from numberpool.core.storage import Pick
 from numberpool.store.migrations import migrations
 from tests.support.stores import ENGINES, T0, FrozenClock, fetch
 

@@ -63,7 +63,11 @@ def check_response(response: httpx.Response) -> None:
     if content is None:
         assert not response.content, f"{operation['operationId']} {response.status_code} has a body: {response.text[:200]}"
         return
-    assert response.headers["content-type"].split(";")[0] == "application/json", response.headers
+    media_type = response.headers["content-type"].split(";")[0]
+    assert media_type in content, f"{operation['operationId']}: {media_type} is not declared: {list(content)}"
+    if media_type != "application/json":  # a stream of lines: its tests read it
+        checked.append((operation["operationId"], request.method, response.status_code))
+        return
     schema = _inline(content["application/json"]["schema"], DOCUMENT)
     errors = sorted(Draft202012Validator(schema).iter_errors(response.json()), key=str)
     assert not errors, f"{operation['operationId']} {response.status_code}: {errors[0].message} in {response.text[:300]}"

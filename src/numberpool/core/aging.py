@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from numberpool.core.model import ADMIN_ACTOR, Change, Offering, PhoneNumber
-from numberpool.store.base import Store
+from numberpool.core.storage import Store
 
 SECONDS_PER_DAY = 24 * 3600
 

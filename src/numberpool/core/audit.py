@@ -12,11 +12,12 @@ import json
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
+from typing import Protocol
 
-from numberpool.core.model import ADMIN_ACTOR, Change, EventKind, NumberEvent, PhoneNumber
+from numberpool.core.model import ADMIN_ACTOR, Change, EventKind, Locality, NumberEvent, PhoneNumber
 from numberpool.core.timeutil import to_epoch
 from numberpool.numbering.e164 import normalize
-from numberpool.store.base import Store, Transaction
+from numberpool.core.storage import Store
 
 EXPORT_PAGE = 1000
 """Events read per query while exporting: the export holds no more than this many at once."""
@@ -61,13 +62,24 @@ async def export_events(store: Store, since: datetime | None, until: datetime | 
         after = page[-1].id
 
 
+class AdminEventLog(Protocol):
+    """What recording an admin action needs of a transaction (every store transaction has it)."""
+
+    async def record_admin_event(self, event: EventKind | str, change: Change, detail: str | None = None) -> None: ...
+
+
 async def record_admin_event(
-    tx: Transaction, event: EventKind, at: float, *, resource: str | None = None, detail: str | None = None,
+    tx: AdminEventLog, event: EventKind, at: float, *, resource: str | None = None, detail: str | None = None,
     actor: str = ADMIN_ACTOR,
 ) -> None:
     """Record an admin action (resource created or deleted, key rotated, catalog imported) in `tx`,
     the transaction of the action itself. Never pass a key or token in `detail`."""
     await tx.record_admin_event(event, Change(at, actor, resource), detail)
+
+
+def imported_detail(locality: Locality, added: int) -> str:
+    """The `imported` event's detail: how many numbers one load batch added, and where."""
+    return f"added={added} country={locality.country} type={locality.number_type.value} areaCode={locality.area_code}"
 
 
 def event_fields(event: NumberEvent) -> dict[str, object]:

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from numberpool.core.audit import service_now
 from numberpool.core.catalog_file import Catalog, describe_offering, offering_key
 from numberpool.core.inventory_store import CatalogChange
-from numberpool.store.base import Store
+from numberpool.core.model import ADMIN_ACTOR, Change
+from numberpool.core.storage import Store
 
 
 class CatalogConflict(ValueError):
@@ -99,7 +101,10 @@ async def import_catalog(store: Store, catalog: Catalog, *, force: bool = False,
     for code in sorted(set(stored_countries) - wanted_countries):
         (result.kept_countries if code in with_numbers else result.removed_countries).append(code)
 
-    await inventory.apply_catalog(
-        CatalogChange(tuple(upsert_countries), tuple(upsert_offerings), tuple(removed), tuple(result.removed_countries))
-    )
+    # An import that changes nothing (each `serve --catalog` start, say) leaves no event.
+    recorded = Change(await service_now(store), ADMIN_ACTOR) if result.changed else None
+    await inventory.apply_catalog(CatalogChange(
+        tuple(upsert_countries), tuple(upsert_offerings), tuple(removed), tuple(result.removed_countries),
+        recorded, f"{source}: {result.summary().removeprefix('catalog imported: ')}",
+    ))
     return result

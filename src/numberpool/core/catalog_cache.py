@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 from numberpool.core.model import Country, Offering
-from numberpool.store.base import Store
+from numberpool.core.storage import Store
 
 CATALOG_TTL_SECONDS = 5.0
 

@@ -13,7 +13,7 @@ from numberpool.core.catalog_cache import CatalogCache
 from numberpool.core.faults import FaultBook, planned_latency
 from numberpool.core.model import Operation, OperationStatus, OperationType
 from numberpool.core.timeutil import Clock
-from numberpool.store.base import Store
+from numberpool.core.storage import Store
 
 MAX_HOLD_MINUTES = 15.0
 

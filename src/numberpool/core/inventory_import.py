@@ -22,10 +22,11 @@ from pathlib import Path
 
 import phonenumbers
 
-from numberpool.core.model import Locality, NumberType
+from numberpool.core.audit import service_now
+from numberpool.core.model import ADMIN_ACTOR, Change, Locality, NumberType
 from numberpool.numbering.divisions import division_name
 from numberpool.numbering.plan import Described, PlanCache
-from numberpool.store.base import Store
+from numberpool.core.storage import Store
 
 PHONE_NUMBER = "phoneNumber"
 OPTIONAL_COLUMNS = ("numberType", "areaCode", "locality", "administrativeDivision", "countryCode")
@@ -194,11 +195,15 @@ class NumberImport:
         self._pending_count = 0
         self._loading: asyncio.Task[None] | None = None
         self.summary = ImportSummary(dry_run=dry_run)
+        self._change = Change(0.0, ADMIN_ACTOR)
+        """Who imports, when: each number added gets its `imported` event (service time at the start)."""
 
     @classmethod
     async def start(cls, store: Store, **options) -> NumberImport:  # type: ignore[no-untyped-def]
         _, offerings = await store.inventory().catalog()
-        return cls(store, {(o.country, o.number_type) for o in offerings}, **options)
+        imported = cls(store, {(o.country, o.number_type) for o in offerings}, **options)
+        imported._change = Change(await service_now(store), ADMIN_ACTOR)
+        return imported
 
     async def run(self, header: list[str], rows: Iterable[tuple[int, list[str]]], bytes_read: Callable[[], int] = lambda: 0) -> ImportSummary:
         number_at = header.index(PHONE_NUMBER)
@@ -290,7 +295,7 @@ class NumberImport:
             present = await self._store.inventory().present(numbers)
             added = len(numbers) - present
         else:
-            added = await self._store.load_numbers(locality, numbers)
+            added = await self._store.load_numbers(locality, numbers, self._change)
         self.summary.added += added
         self.summary.present += len(numbers) - added
 

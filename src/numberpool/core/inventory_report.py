@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from numberpool.core.model import NumberState
-from numberpool.store.base import Store
+from numberpool.core.storage import Store
 
 STATES = tuple(state.value for state in NumberState)
 

@@ -1,4 +1,4 @@
-"""What the operator's inventory commands need from storage, beyond `store.base.Store`.
+"""What the operator's inventory commands need from storage, beyond `core.storage.Store`.
 
 Each engine implements it in its own module (`store/sqlite_inventory.py`,
 `store/postgres_inventory.py`); `Store.inventory()` hands it out.
@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from numberpool.core.model import Country, NumberType, Offering
+from numberpool.core.model import Change, Country, NumberType, Offering
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,9 @@ class CatalogChange:
     """Added, or their cost updated (an offering is identified by country, type, assignment, capabilities)."""
     remove_offerings: tuple[Offering, ...]
     remove_countries: tuple[str, ...]
+    recorded: Change | None = None
+    """Who imports, when: the `catalog imported` admin event written in the same transaction (None: no event)."""
+    detail: str | None = None
 
 
 @dataclass(frozen=True)
@@ -57,8 +60,9 @@ class InventoryStore(Protocol):
         """How many of `numbers` (distinct) are stored, in any state."""
         ...
 
-    async def withdraw(self, numbers: Sequence[str], now: float) -> dict[str, str | None]:
-        """Withdraw those of `numbers` that are available; every number's state before (None: not stored)."""
+    async def withdraw(self, numbers: Sequence[str], change: Change) -> dict[str, str | None]:
+        """Withdraw those of `numbers` that are available, each with its `withdrawn` event in the same
+        transaction; every number's state before (None: not stored)."""
         ...
 
     def export(self, where: ExportFilter) -> AsyncIterator[list[ExportRow]]:

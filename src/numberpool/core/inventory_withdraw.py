@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from numberpool.store.base import Store
+from numberpool.core.model import ADMIN_ACTOR, Change
+from numberpool.core.storage import Store
 
 REASONS = {
     None: "not in the inventory",
@@ -32,7 +33,7 @@ class WithdrawResult:
 
 
 async def withdraw_numbers(store: Store, numbers: Sequence[str], now: float) -> WithdrawResult:
-    before = await store.inventory().withdraw(numbers, now)
+    before = await store.inventory().withdraw(numbers, Change(now, ADMIN_ACTOR))
     result = WithdrawResult()
     for number in dict.fromkeys(numbers):
         state = before.get(number)

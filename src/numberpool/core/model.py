@@ -237,6 +237,8 @@ class EventKind(str, Enum):
     CAPABILITIES_UPDATED = "capabilities updated"
     RELEASED = "released"
     AGING_ENDED = "aging ended"
+    WITHDRAWN = "withdrawn"
+    IMPORTED = "imported"
     RESOURCE_CREATED = "resource created"
     RESOURCE_DELETED = "resource deleted"
     KEY_ROTATED = "key rotated"

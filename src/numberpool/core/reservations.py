@@ -36,7 +36,7 @@ from numberpool.core.model import (
     ReservationStatus,
 )
 from numberpool.numbering.e164 import is_toll_free, normalize, region_of
-from numberpool.store.base import Transaction
+from numberpool.core.storage import Transaction
 
 RESERVATION_MINUTES = 15
 """A reservation expires this long after its last change..."""

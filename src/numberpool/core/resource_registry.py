@@ -15,9 +15,11 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from numberpool.core.aging import aging_until
+from numberpool.core.audit import record_admin_event
 from numberpool.core.errors import AcsError, invalid_input
 from numberpool.core.key_sealing import KeySealer, WrongSecret
-from numberpool.core.model import PhoneNumber, Resource
+from numberpool.core.model import ADMIN_ACTOR, Change, EventKind, Offering, PhoneNumber, Resource
 from numberpool.core.resources import RESOURCE_ID, ResourceSpec
 from numberpool.core.timeutil import Clock
 
@@ -93,7 +95,11 @@ class ResourceTransaction(Protocol):
 
     # from the inventory's interface
     async def owned_numbers(self, owner: str, skip: int, top: int) -> list[PhoneNumber]: ...
-    async def release_number(self, phone_number: str) -> None: ...
+    async def offerings(self, country: str) -> list[Offering]: ...
+    async def release_number(self, phone_number: str, change: Change, aging_until: float | None) -> None: ...
+
+    # from the audit trail's
+    async def record_admin_event(self, event: EventKind | str, change: Change, detail: str | None = None) -> None: ...
 
 
 class ResourceStore(Protocol):
@@ -151,6 +157,7 @@ class ResourceRegistry:
             )
             if not await tx.insert_resource(stored):
                 raise AcsError("ResourceExists", f"A resource {resource_id!r} already exists.", status=409, target="id")
+            await record_admin_event(tx, EventKind.RESOURCE_CREATED, now, resource=resource_id)
         await self._after_change()
         return IssuedKeys(resource_id, primary, secondary)
 
@@ -175,6 +182,7 @@ class ResourceRegistry:
         if slot not in KEY_SLOTS:
             raise invalid_input("The key to rotate is 'primary' or 'secondary'.", target="key")
         key = new_key()
+        now = self.clock.epoch()
         async with self.store.transaction() as tx:
             await self._check_secret(tx)
             stored = await tx.get_resource(resource_id)
@@ -185,8 +193,9 @@ class ResourceRegistry:
                 resource_id,
                 sealed if slot == "primary" else stored.primary_key,
                 sealed if slot == "secondary" else stored.secondary_key,
-                stored.declared, stored.created_at, self.clock.epoch(),
+                stored.declared, stored.created_at, now,
             ))
+            await record_admin_event(tx, EventKind.KEY_ROTATED, now, resource=resource_id, detail=f"key={slot}")
         await self._after_change()
         return IssuedKeys(resource_id, key if slot == "primary" else None, key if slot == "secondary" else None)
 
@@ -194,6 +203,8 @@ class ResourceRegistry:
         """Delete the resource; refused while it owns numbers unless `release_numbers`. Returns how many were released."""
         check_resource_id(resource_id)
         released = 0
+        now = self.clock.epoch()
+        change = Change(now, ADMIN_ACTOR, resource_id)
         async with self.store.transaction() as tx:
             if await tx.get_resource(resource_id) is None:
                 raise resource_not_found(resource_id)
@@ -205,14 +216,20 @@ class ResourceRegistry:
                     " releaseNumbers (--release-numbers).",
                     status=409, target="id",
                 )
-            while True:  # through the inventory's own release, so a release is the same whoever asks
+            offerings: dict[str, list[Offering]] = {}
+            while True:  # through the inventory's own release (aging, `released` event) whoever asks
                 batch = await tx.owned_numbers(resource_id, 0, _RELEASE_BATCH)
                 for number in batch:
-                    await tx.release_number(number.phone_number)
+                    if number.country not in offerings:
+                        offerings[number.country] = await tx.offerings(number.country)
+                    rests_until = aging_until(offerings[number.country], number, now)
+                    await tx.release_number(number.phone_number, change, rests_until)
                 released += len(batch)
                 if len(batch) < _RELEASE_BATCH:
                     break
             await tx.delete_resource(resource_id)
+            await record_admin_event(tx, EventKind.RESOURCE_DELETED, now, resource=resource_id,
+                                     detail=f"released={released}" if released else None)
         await self._after_change()
         return released
 
@@ -237,6 +254,7 @@ class ResourceRegistry:
                         None if secondary is None else self.sealer.seal(spec.id, "secondary", secondary),
                         declared=True, created_at=now, updated_at=now,
                     ))
+                    await record_admin_event(tx, EventKind.RESOURCE_CREATED, now, resource=spec.id, detail="declared")
                     changed.append(spec.id)
                 elif self._keys(stored) != (primary, secondary) or not stored.declared:
                     await tx.update_resource(StoredResource(
@@ -244,6 +262,7 @@ class ResourceRegistry:
                         None if secondary is None else self.sealer.seal(spec.id, "secondary", secondary),
                         declared=True, created_at=stored.created_at, updated_at=now,
                     ))
+                    await record_admin_event(tx, EventKind.KEY_ROTATED, now, resource=spec.id, detail="declared")
                     changed.append(spec.id)
         return changed
 

@@ -19,7 +19,7 @@ from numberpool.core.model import (
     OperationType,
     Search,
 )
-from numberpool.store.base import Pick, SearchRecord
+from numberpool.core.storage import Pick, SearchRecord
 
 OUT_OF_STOCK_MESSAGE = "No phone numbers are available that match the search criteria."
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from numberpool.core.catalog_file import demo_catalog
 from numberpool.core.model import Locality
 from numberpool.numbering.demo import demo_blocks
-from numberpool.store.base import Store
+from numberpool.core.storage import Store
 
 
 @dataclass(frozen=True)

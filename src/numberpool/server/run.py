@@ -159,7 +159,7 @@ def build_app(config: ServerConfig, metrics: Metrics | None = None) -> Starlette
         ctx, cache, skip_api_version_check=config.skip_api_version_check, lifespan=lifespan,
         testing=config.testing, admin_token=config.effective_admin_token(), entra=_entra_verifier(config, ctx),
         metrics=metrics, metrics_route=config.metrics_port is None, readiness=readiness,
-        admin=AdminApi(config.effective_admin_token(), registry),
+        admin=AdminApi(config.effective_admin_token(), registry, ctx),
     )
 
 

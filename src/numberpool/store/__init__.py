@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from numberpool.store.base import Store, Transaction
+from numberpool.core.storage import Store, Transaction
 
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 

@@ -57,7 +57,8 @@ from numberpool.core.model import (
 )
 from numberpool.core.model import SYSTEM_ACTOR
 from numberpool.core.timeutil import to_epoch
-from numberpool.store.base import (
+from numberpool.core.audit import imported_detail
+from numberpool.core.storage import (
     RESERVATION_RETENTION_SECONDS,
     NumberCount,
     OutOfStock,
@@ -705,18 +706,20 @@ class PostgresStore(PostgresTesting):
                 ],
             )
 
-    async def load_numbers(self, locality: Locality, numbers: Sequence[str]) -> int:
+    async def load_numbers(self, locality: Locality, numbers: Sequence[str], change: Change | None = None) -> int:
         # In number order, so each index grows at one place instead of all over (a shuffled
         # batch loads about a third slower). dict.fromkeys keeps the caller's order, and an
         # already sorted batch then sorts in one pass.
         wanted = sorted(dict.fromkeys(numbers))
         try:
-            return await self._load_numbers(locality, wanted, copy_if_new=True)
+            return await self._load_numbers(locality, wanted, change, copy_if_new=True)
         except asyncpg.UniqueViolationError:
             # Another load added some of these numbers between our check and our COPY.
-            return await self._load_numbers(locality, wanted, copy_if_new=False)
+            return await self._load_numbers(locality, wanted, change, copy_if_new=False)
 
-    async def _load_numbers(self, locality: Locality, numbers: list[str], *, copy_if_new: bool) -> int:
+    async def _load_numbers(
+        self, locality: Locality, numbers: list[str], change: Change | None, *, copy_if_new: bool
+    ) -> int:
         """Add the sorted, distinct `numbers` that are not stored yet; returns how many were added."""
         async with self._connection() as db:
             await db.execute(
@@ -752,7 +755,10 @@ class PostgresStore(PostgresTesting):
                     " SELECT n, $2, $3, $4, $5 FROM unnest($1::text[]) AS n ON CONFLICT (phone_number) DO NOTHING",
                     numbers, *row,
                 )
-            return _count(status)
+            added = _count(status)
+            if change is not None and added:
+                await events.record_admin_event(db, EventKind.IMPORTED.value, change, imported_detail(locality, added))
+            return added
 
     async def sweep_expired(self, now: float) -> int:
         # Searches and reservations before numbers (the order purchases and cancellations

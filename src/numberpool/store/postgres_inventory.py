@@ -7,7 +7,10 @@ from collections.abc import AsyncIterator, Sequence
 import asyncpg
 
 from numberpool.core.inventory_store import CatalogChange, ExportFilter, ExportRow, ReportRow
-from numberpool.core.model import AssignmentType, Capabilities, Cost, Country, Direction, NumberType, Offering
+from numberpool.core.model import (
+    AssignmentType, Capabilities, Change, Cost, Country, Direction, EventKind, NumberType, Offering,
+)
+from numberpool.store import postgres_events as events
 
 _EXPORT_BATCH = 10_000
 
@@ -72,13 +75,15 @@ class PostgresInventory:
                  for o in change.upsert_offerings],
             )
             await db.executemany("DELETE FROM countries WHERE code = $1", [(code,) for code in change.remove_countries])
+            if change.recorded is not None:
+                await events.record_admin_event(db, EventKind.CATALOG_IMPORTED.value, change.recorded, change.detail)
 
     async def present(self, numbers: Sequence[str]) -> int:
         return await self._pool.fetchval(
             "SELECT count(*) FROM numbers WHERE phone_number = ANY($1::text[])", list(dict.fromkeys(numbers))
         )
 
-    async def withdraw(self, numbers: Sequence[str], now: float) -> dict[str, str | None]:
+    async def withdraw(self, numbers: Sequence[str], change: Change) -> dict[str, str | None]:
         wanted = sorted(set(numbers))
         before: dict[str, str | None] = dict.fromkeys(numbers)
         async with self._pool.acquire() as db, db.transaction():
@@ -91,9 +96,9 @@ class PostgresInventory:
             for number, state in rows:
                 before[number] = state
             await db.execute(
-                "UPDATE numbers SET state = 'withdrawn', state_since = $2 WHERE phone_number = ANY($1::text[])"
-                " AND state = 'available'",
-                wanted, float(now),
+                events.changing_sql("phone_number = ANY($1::text[]) AND state = 'available'",
+                                    "state = 'withdrawn', state_since = $2", 3),
+                wanted, float(change.at), *events.event_args(change, EventKind.WITHDRAWN, "withdrawn"),
             )
         return before
 

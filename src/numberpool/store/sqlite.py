@@ -36,7 +36,8 @@ from numberpool.core.model import (
 )
 from numberpool.core.model import SYSTEM_ACTOR
 from numberpool.core.timeutil import to_epoch
-from numberpool.store.base import (
+from numberpool.core.audit import imported_detail
+from numberpool.core.storage import (
     RESERVATION_RETENTION_SECONDS,
     NumberCount,
     OutOfStock,
@@ -527,7 +528,7 @@ class SqliteStore(SqliteTesting):
                 ],
             )
 
-    async def load_numbers(self, locality: Locality, numbers: Sequence[str]) -> int:
+    async def load_numbers(self, locality: Locality, numbers: Sequence[str], change: Change | None = None) -> int:
         async with self.transaction():
             # Look up before inserting: the UNIQUE constraint treats NULLs as distinct, so
             # INSERT OR IGNORE alone would add a town-less locality again on every load.
@@ -553,7 +554,10 @@ class SqliteStore(SqliteTesting):
                 " VALUES (?, ?, ?, ?, ?)",
                 [(n, locality.country, locality.number_type.value, locality.area_code, locality_id) for n in numbers],
             )
-            return self._db.total_changes - before
+            added = self._db.total_changes - before
+            if change is not None and added:
+                events.record_admin_event(self._db, EventKind.IMPORTED.value, change, imported_detail(locality, added))
+            return added
 
     async def sweep_expired(self, now: float) -> int:
         async with self.transaction():

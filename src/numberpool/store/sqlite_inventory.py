@@ -6,7 +6,10 @@ import sqlite3
 from collections.abc import AsyncIterator, Sequence
 
 from numberpool.core.inventory_store import CatalogChange, ExportFilter, ExportRow, ReportRow
-from numberpool.core.model import AssignmentType, Capabilities, Cost, Country, Direction, NumberType, Offering
+from numberpool.core.model import (
+    AssignmentType, Capabilities, Change, Cost, Country, Direction, EventKind, NumberType, Offering,
+)
+from numberpool.store import sqlite_events as events
 from numberpool.store.sqlite_group_commit import GroupCommit
 
 _BATCH = 500  # host parameters per statement, well under SQLite's limit
@@ -79,6 +82,8 @@ class SqliteInventory:
                  for o in change.upsert_offerings],
             )
             self._db.executemany("DELETE FROM countries WHERE code = ?", [(code,) for code in change.remove_countries])
+            if change.recorded is not None:
+                events.record_admin_event(self._db, EventKind.CATALOG_IMPORTED.value, change.recorded, change.detail)
 
     async def present(self, numbers: Sequence[str]) -> int:
         wanted = list(dict.fromkeys(numbers))
@@ -91,7 +96,7 @@ class SqliteInventory:
                 ).fetchone()[0]
         return found
 
-    async def withdraw(self, numbers: Sequence[str], now: float) -> dict[str, str | None]:
+    async def withdraw(self, numbers: Sequence[str], change: Change) -> dict[str, str | None]:
         wanted = list(dict.fromkeys(numbers))
         before: dict[str, str | None] = dict.fromkeys(wanted)
         async with self._commits.transaction():
@@ -102,11 +107,11 @@ class SqliteInventory:
                     f"SELECT phone_number, state FROM numbers WHERE phone_number IN ({marks})", batch
                 ):
                     before[number] = state
-                self._db.execute(
-                    f"UPDATE numbers SET state = 'withdrawn', state_since = ? WHERE phone_number IN ({marks})"
-                    " AND state = 'available'",
-                    (now, *batch),
-                )
+                where = f"phone_number IN ({marks}) AND state = 'available'"
+                events.record_numbers(self._db, change, EventKind.WITHDRAWN, "available", "withdrawn",
+                                      [number for number in batch if before[number] == "available"])
+                self._db.execute(f"UPDATE numbers SET state = 'withdrawn', state_since = ? WHERE {where}",
+                                 (change.at, *batch))
         return before
 
     async def export(self, where: ExportFilter) -> AsyncIterator[list[ExportRow]]:

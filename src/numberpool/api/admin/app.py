@@ -7,8 +7,9 @@ from typing import Any
 
 from starlette.routing import Route
 
-from numberpool.api.admin import openapi, resources
+from numberpool.api.admin import audit_events, inventory, numbers, openapi, resources
 from numberpool.api.admin.routing import AdminRequest, AdminRoute, Reply, starlette_routes
+from numberpool.core.context import Context
 from numberpool.core.resource_registry import ResourceRegistry
 
 
@@ -18,16 +19,23 @@ class AdminApi:
 
     token: str | None
     registry: ResourceRegistry
+    ctx: Context
+    """The service's context: its store (open once the lifespan starts) for numbers, events and counts."""
 
 
 def declared_routes(admin: AdminApi) -> list[AdminRoute]:
-    """Every admin route; a new domain (numbers, audit events) adds its module's routes here."""
-    return [*resources.routes(admin.registry)]
+    """Every admin route; a new domain adds its module's routes here."""
+    return [
+        *resources.routes(admin.registry),
+        *numbers.routes(admin.ctx),
+        *audit_events.routes(admin.ctx),
+        *inventory.routes(admin.ctx),
+    ]
 
 
 def document() -> dict[str, Any]:
     """The admin API's OpenAPI document, as every server serves it (no server needed: tests, tools)."""
-    return openapi.document(declared_routes(AdminApi(token=None, registry=None)))  # type: ignore[arg-type]
+    return openapi.document(declared_routes(AdminApi(token=None, registry=None, ctx=None)))  # type: ignore[arg-type]
 
 
 def admin_routes(admin: AdminApi) -> list[Route]:

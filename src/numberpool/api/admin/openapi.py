@@ -55,7 +55,7 @@ def _operation(route: AdminRoute) -> dict[str, Any]:
     for status, (description, schema) in route.responses.items():
         responses[str(status)] = {"description": description}
         if schema is not None:
-            responses[str(status)]["content"] = {"application/json": {"schema": schema}}
+            responses[str(status)]["content"] = {media: {"schema": schema} for media in route.produces}
     statuses = {401, 404, *route.errors}  # 404: every admin path, when no admin token is configured
     if route.request is not None or parameters:
         statuses.add(400)

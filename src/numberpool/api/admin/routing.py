@@ -53,6 +53,7 @@ class AdminRequest:
 class Reply:
     status: int
     body: Any
+    """JSON-able, None for no body, or a Starlette `Response` sent as it is (a stream in another media type)."""
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -82,6 +83,8 @@ class AdminRoute:
     query: tuple[QueryParam, ...] = ()
     errors: tuple[int, ...] = ()
     """The client error statuses this route answers besides 401 and 404 (every route) and 400 (with input)."""
+    produces: tuple[str, ...] = ("application/json",)
+    """The media types of the success bodies (a stream may offer several, chosen by a query parameter)."""
 
 
 class AdminEndpoint:
@@ -120,6 +123,8 @@ class AdminEndpoint:
             if value is not None:
                 _check_value(value, param.schema, param.name)
         reply = await self.route.handler(AdminRequest(request, body))
+        if isinstance(reply.body, Response):
+            return reply.body
         if reply.body is None:
             return Response(b"", status_code=reply.status, headers=reply.headers)
         return json_response(reply.body, status=reply.status, headers=reply.headers)
