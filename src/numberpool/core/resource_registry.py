@@ -15,9 +15,10 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from numberpool.core.aging import aging_until
 from numberpool.core.errors import AcsError, invalid_input
 from numberpool.core.key_sealing import KeySealer, WrongSecret
-from numberpool.core.model import PhoneNumber, Resource
+from numberpool.core.model import ADMIN_ACTOR, Change, Offering, PhoneNumber, Resource
 from numberpool.core.resources import RESOURCE_ID, ResourceSpec
 from numberpool.core.timeutil import Clock
 
@@ -77,9 +78,10 @@ class ResourceTransaction(Protocol):
         ...
 
     async def update_resource(self, resource: StoredResource) -> None: ...
-    async def delete_resource(self, resource_id: str) -> None:
+    async def delete_resource(self, resource_id: str, change: Change) -> None:
         """Forget the resource with its searches, reservations and operations; its holds and
-        reservations' numbers go back to the inventory. Owned numbers must be released first."""
+        reservations' numbers go back to the inventory, each with a `hold cancelled` event naming
+        its search or reservation (`change` gives when and who). Owned numbers must be released first."""
         ...
 
     async def resource_usage(self, resource_id: str) -> tuple[int, float | None]:
@@ -92,8 +94,9 @@ class ResourceTransaction(Protocol):
     async def set_keys_secret_check(self, value: bytes) -> None: ...
 
     # from the inventory's interface
+    async def offerings(self, country: str) -> list[Offering]: ...
     async def owned_numbers(self, owner: str, skip: int, top: int) -> list[PhoneNumber]: ...
-    async def release_number(self, phone_number: str) -> None: ...
+    async def release_number(self, phone_number: str, change: Change, aging_until: float | None) -> None: ...
 
 
 class ResourceStore(Protocol):
@@ -205,14 +208,20 @@ class ResourceRegistry:
                     " releaseNumbers (--release-numbers).",
                     status=409, target="id",
                 )
-            while True:  # through the inventory's own release, so a release is the same whoever asks
+            await self.clock.sync()
+            change = Change(self.clock.epoch(), ADMIN_ACTOR, resource_id)
+            offerings: dict[str, list[Offering]] = {}
+            while True:  # the inventory's own release, aging as an ACS release does: the same whoever asks
                 batch = await tx.owned_numbers(resource_id, 0, _RELEASE_BATCH)
                 for number in batch:
-                    await tx.release_number(number.phone_number)
+                    if number.country not in offerings:
+                        offerings[number.country] = await tx.offerings(number.country)
+                    rests_until = aging_until(offerings[number.country], number, change.at)
+                    await tx.release_number(number.phone_number, change, rests_until)
                 released += len(batch)
                 if len(batch) < _RELEASE_BATCH:
                     break
-            await tx.delete_resource(resource_id)
+            await tx.delete_resource(resource_id, change)
         await self._after_change()
         return released
 
