@@ -11,13 +11,13 @@ from numberpool.core import purchase, search
 from numberpool.core.context import Context, Settings
 from numberpool.core.errors import AcsError
 from numberpool.core.key_sealing import KeySealer, WrongSecret, new_secret
-from numberpool.core.model import AssignmentType, Capabilities, Direction, NumberType
+from numberpool.core.model import AssignmentType, Capabilities, Direction, NumberState, NumberType
 from numberpool.core.resource_cache import ResourceCache
 from numberpool.core.resource_registry import KeysSecretMismatch, ResourceRegistry, StoredResource
 from numberpool.core.resources import DEV_ACCESS_KEY, DEV_RESOURCE, ResourceSpec
 from numberpool.core.seed import seed_demo
 from numberpool.store import Store
-from tests.support.stores import FrozenClock, fetch
+from tests.support.stores import T0, FrozenClock, fetch
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -140,9 +140,34 @@ async def test_delete_releases_what_the_resource_owns_and_holds(url: str, store:
     for table in ("searches", "operations", "reservations"):
         assert await fetch(url, f"SELECT count(*) FROM {table} WHERE resource = 'buyer'") == [(0,)]
     assert await store.violations() == []
+    async with store.read() as tx:  # the same events as an ACS release and a cancelled hold, by the admin
+        released = [(e.event, e.old_state, e.new_state, e.actor, e.resource)
+                    for e in await tx.history(bought.phone_numbers[0])][-1]
+        cancelled = [(e.event, e.old_state, e.new_state, e.actor, e.resource, e.reference)
+                     for e in await tx.history(held.phone_numbers[0])][-1]
+    assert released == ("released", "purchased", "available", "admin", "buyer")
+    assert cancelled == ("hold cancelled", "held", "available", "admin", "buyer", held.id)
     with pytest.raises(AcsError) as gone:
         await reg.show("buyer")
     assert gone.value.status == 404
+
+
+async def test_numbers_released_by_a_delete_age_for_their_offerings_days(url: str, store: Store) -> None:
+    await seed_demo(store, 5)
+    await fetch(url, "UPDATE offerings SET aging_days = 30")
+    ctx = Context(store, Settings(hold_minutes=10), FrozenClock())
+    reg = registry(store)
+    await reg.create("ager")
+    bought = await search.start_search(ctx, "ager", "US", US_TOLL_FREE)
+    await purchase.purchase_search(ctx, "ager", bought.id, False)
+    assert await reg.delete("ager", release_numbers=True) == 2
+    async with store.read() as tx:
+        number = await tx.get_number(bought.phone_numbers[0])
+        last = (await tx.history(bought.phone_numbers[0]))[-1]
+    assert number is not None and number.state is NumberState.AGING and number.owner is None
+    assert number.aging_until is not None and number.aging_until.timestamp() == T0 + 30 * 24 * 3600
+    assert (last.event, last.old_state, last.new_state, last.actor) == ("released", "purchased", "aging", "admin")
+    assert await store.violations() == []
 
 
 async def test_another_secret_is_refused_before_it_seals_anything(store: Store) -> None:

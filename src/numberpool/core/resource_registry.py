@@ -79,9 +79,10 @@ class ResourceTransaction(Protocol):
         ...
 
     async def update_resource(self, resource: StoredResource) -> None: ...
-    async def delete_resource(self, resource_id: str) -> None:
+    async def delete_resource(self, resource_id: str, change: Change) -> None:
         """Forget the resource with its searches, reservations and operations; its holds and
-        reservations' numbers go back to the inventory. Owned numbers must be released first."""
+        reservations' numbers go back to the inventory, each with a `hold cancelled` event naming
+        its search or reservation (`change` gives when and who). Owned numbers must be released first."""
         ...
 
     async def resource_usage(self, resource_id: str) -> tuple[int, float | None]:
@@ -94,6 +95,7 @@ class ResourceTransaction(Protocol):
     async def set_keys_secret_check(self, value: bytes) -> None: ...
 
     # from the inventory's interface
+    async def offerings(self, country: str) -> list[Offering]: ...
     async def owned_numbers(self, owner: str, skip: int, top: int) -> list[PhoneNumber]: ...
     async def offerings(self, country: str) -> list[Offering]: ...
     async def release_number(self, phone_number: str, change: Change, aging_until: float | None) -> None: ...
@@ -203,6 +205,7 @@ class ResourceRegistry:
         """Delete the resource; refused while it owns numbers unless `release_numbers`. Returns how many were released."""
         check_resource_id(resource_id)
         released = 0
+        await self.clock.sync()
         now = self.clock.epoch()
         change = Change(now, ADMIN_ACTOR, resource_id)
         async with self.store.transaction() as tx:
@@ -227,7 +230,7 @@ class ResourceRegistry:
                 released += len(batch)
                 if len(batch) < _RELEASE_BATCH:
                     break
-            await tx.delete_resource(resource_id)
+            await tx.delete_resource(resource_id, change)  # its holds and reservations go back, with their events
             await record_admin_event(tx, EventKind.RESOURCE_DELETED, now, resource=resource_id,
                                      detail=f"released={released}" if released else None)
         await self._after_change()

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncpg
 
+from numberpool.core.model import Change, EventKind
 from numberpool.core.resource_registry import StoredResource
+from numberpool.store.postgres_events import changing_sql, event_args
 
 _COLUMNS = "id, primary_key, secondary_key, declared, created_at, updated_at"
 _NEXT_GENERATION = "UPDATE resource_keyring SET generation = generation + 1 WHERE id = 1"
@@ -51,13 +53,18 @@ class PostgresResourceQueries:
         )
         await self._db.execute(_NEXT_GENERATION)
 
-    async def delete_resource(self, resource_id: str) -> None:
+    async def delete_resource(self, resource_id: str, change: Change) -> None:
         db = self._db
+        # each event names the number's search or reservation and its resource, as a lapsed hold's does
         await db.execute(
-            "UPDATE numbers SET state = 'available', holder = NULL, hold_expires_at = NULL"
-            " WHERE state IN ('held', 'reserved') AND holder IN"
-            " (SELECT id FROM searches WHERE resource = $1 UNION ALL SELECT id FROM reservations WHERE resource = $1)",
+            changing_sql(
+                "state IN ('held', 'reserved') AND holder IN"
+                " (SELECT id FROM searches WHERE resource = $1 UNION ALL SELECT id FROM reservations WHERE resource = $1)",
+                "state = 'available', holder = NULL, hold_expires_at = NULL",
+                2, lapsed=True,
+            ),
             resource_id,
+            *event_args(change, EventKind.HOLD_CANCELLED, "available", lapsed=True),
         )
         await db.execute("DELETE FROM reservations WHERE resource = $1", resource_id)  # their numbers' rows cascade
         await db.execute("DELETE FROM searches WHERE resource = $1", resource_id)

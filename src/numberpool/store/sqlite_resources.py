@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 
+from numberpool.core.model import Change, EventKind
 from numberpool.core.resource_registry import StoredResource
+from numberpool.store import sqlite_events as events
 
 _COLUMNS = "id, primary_key, secondary_key, declared, created_at, updated_at"
 _NEXT_GENERATION = "UPDATE resource_keyring SET generation = generation + 1 WHERE id = 1"
@@ -45,14 +47,16 @@ class SqliteResourceQueries:
         )
         self._db.execute(_NEXT_GENERATION)
 
-    async def delete_resource(self, resource_id: str) -> None:
+    async def delete_resource(self, resource_id: str, change: Change) -> None:
         db = self._db
-        db.execute(
-            "UPDATE numbers SET state = 'available', holder = NULL, hold_expires_at = NULL"
-            " WHERE state IN ('held', 'reserved') AND holder IN"
-            " (SELECT id FROM searches WHERE resource = ?1 UNION ALL SELECT id FROM reservations WHERE resource = ?1)",
-            (resource_id,),
+        where = (
+            "state IN ('held', 'reserved') AND holder IN (SELECT id FROM searches WHERE resource = :resource"
+            " UNION ALL SELECT id FROM reservations WHERE resource = :resource)"
         )
+        params = {"resource": resource_id}
+        # each event names the number's search or reservation and its resource, as a lapsed hold's does
+        events.record_where(db, change, EventKind.HOLD_CANCELLED, "available", where, params, lapsed=True)
+        db.execute(f"UPDATE numbers SET state = 'available', holder = NULL, hold_expires_at = NULL WHERE {where}", params)
         db.execute("DELETE FROM reservations WHERE resource = ?", (resource_id,))  # their numbers' rows cascade
         db.execute("DELETE FROM searches WHERE resource = ?", (resource_id,))
         db.execute("DELETE FROM operations WHERE resource = ?", (resource_id,))
