@@ -2,7 +2,7 @@
 on both engines; docs/operators.md's commands run as written.
 
 The database is seeded before the server starts and its offerings age released numbers for 30
-days; the server runs with `--test-clock`, so the tests move time instead of waiting for it.
+days; the server runs in testing mode (`--testing`, which has the test clock), so the tests move time instead of waiting for it.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import csv
 import json
 import os
 import re
+import ssl
 import subprocess
 import sys
 import time
@@ -20,14 +21,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from numberpool.api.admin_auth import DEV_ADMIN_TOKEN
 from numberpool.core.model import NumberState
 from numberpool.core.seed import SeedPlan, ensure_demo_inventory
 from numberpool.store import open_store
 from tests.conftest import server_data_dir
 from tests.support import postgres
-from tests.support.sdk import TOLL_FREE_CAPS, raw_client, sync_client
+from tests.support.sdk import TOLL_FREE_CAPS, sync_client
 from tests.support.server import ServerProcess
 from tests.support.stores import fetch
 
@@ -61,7 +64,7 @@ def aged(request: pytest.FixtureRequest, tmp_path: Path, tmp_path_factory: pytes
 
     asyncio.run(prepare())
     server = ServerProcess(server_data_dir(tmp_path_factory, development_ca, "aged"), "--database", database,
-                           "--test-clock", "--sweep-seconds", "0.5").start()
+                           "--testing", "--sweep-seconds", "0.5").start()
     yield Aged(database, server)
     server.stop()
     if request.param == "postgres":
@@ -168,8 +171,10 @@ def test_lifecycle_aging_history_and_export(aged: Aged, tmp_path: Path) -> None:
     assert re.search(r"aging ended\s+aging -> available\s+actor=admin$", last), run.stdout
     assert _history(database, FIRST)[0].state is NumberState.AVAILABLE
 
-    # The other ages until the clock passes its end; then the sweep returns it, as the system.
-    with raw_client(server) as http:
+    # The other ages until the clock passes its end; then the sweep returns it, as the system. The
+    # clock is a testing-mode control endpoint: it takes the (development) admin token.
+    with httpx.Client(base_url=server.endpoint, headers={"Authorization": f"Bearer {DEV_ADMIN_TOKEN}"},
+                      verify=ssl.create_default_context(cafile=str(server.ca)), timeout=30) as http:
         assert http.post(CLOCK, params=V, json={"advanceSeconds": AGING_DAYS * 24 * 3600 - 60}).status_code == 200
         time.sleep(1.2)  # two sweeps
         assert _history(database, SECOND)[0].state is NumberState.AGING
