@@ -2,7 +2,7 @@
 on both engines; docs/operators.md's commands run as written.
 
 The database is seeded before the server starts and its offerings age released numbers for 30
-days; the server runs with `--test-clock`, so the tests move time instead of waiting for it.
+days; the server runs in testing mode (`--testing`, which has the test clock), so the tests move time instead of waiting for it.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from numberpool.core.model import NumberState
@@ -62,7 +63,7 @@ def aged(request: pytest.FixtureRequest, tmp_path: Path, tmp_path_factory: pytes
 
     asyncio.run(prepare())
     server = ServerProcess(server_data_dir(tmp_path_factory, development_ca, "aged"), "--database", database,
-                           "--test-clock", "--sweep-seconds", "0.5").start()
+                           "--testing", "--sweep-seconds", "0.5").start()
     yield Aged(database, server)
     server.stop()
     if request.param == "postgres":

@@ -12,14 +12,18 @@ import csv
 import io
 import subprocess
 import sys
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from numberpool.cli import main
+from numberpool.core import reservations
+from numberpool.core.context import Context
+from numberpool.core.model import OperationStatus
 from numberpool.store import open_store
-from tests.support.stores import fetch
+from tests.support.stores import T0, FrozenClock, fetch
 
 NL_CATALOG = """\
 [[countries]]
@@ -79,6 +83,25 @@ def rows(url: str, sql: str) -> list[tuple]:
     return asyncio.run(fetch(url, sql))
 
 
+def buy(url: str, number: str, resource: str) -> None:
+    """`resource` buys `number` as a tenant does (reserves it, then purchases the reservation) at the
+    frozen clock's T0, so the number has its purchase event as every purchased number must."""
+
+    async def run() -> None:
+        store = await open_store(url)
+        try:
+            ctx = Context(store, clock=FrozenClock())
+            rid = str(uuid.uuid4())
+            reserved = await reservations.create_or_update(ctx, resource, rid, {number: reservations.NumberRequest()})
+            assert not reserved.failed, reserved.failed
+            bought = await reservations.purchase_reservation(ctx, resource, rid, False)
+            assert bought.outcome is OperationStatus.SUCCEEDED
+        finally:
+            await store.close()
+
+    asyncio.run(run())
+
+
 def write(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
@@ -106,6 +129,20 @@ def test_catalog_import_is_idempotent_and_export_round_trips(np, url: str, tmp_p
     assert np("catalog", "import", str(again)).out.strip() == "catalog unchanged"
     assert np("catalog", "export").out == exported
     assert rows(url, "SELECT code, name FROM countries") == [("NL", "Netherlands")]
+
+
+def test_catalog_aging_days_are_stored_exported_and_compared(np, url: str, tmp_path: Path) -> None:
+    aged = write(tmp_path / "aged.toml", NL_CATALOG.replace("cost = { amount = 1.25", "agingDays = 30\ncost = { amount = 1.25"))
+    assert np("catalog", "import", str(aged)).code == 0
+    assert rows(url, "SELECT assignment, aging_days FROM offerings ORDER BY assignment") == [("application", 30), ("person", 0)]
+    assert np("catalog", "import", str(aged)).out.strip() == "catalog unchanged"
+    exported = np("catalog", "export").out
+    assert exported.count("agingDays = 30") == 1
+    again = write(tmp_path / "exported.toml", exported)
+    assert np("catalog", "import", str(again)).out.strip() == "catalog unchanged"
+    fresh = write(tmp_path / "fresh.toml", NL_CATALOG)
+    assert np("catalog", "import", str(fresh)).out.strip() == "catalog imported: 1 offerings updated"
+    assert rows(url, "SELECT aging_days FROM offerings") == [(0,), (0,)]
 
 
 def test_catalog_import_updates_prices_and_removes_what_the_file_drops(np, nl: Path, url: str, tmp_path: Path) -> None:
@@ -232,10 +269,9 @@ def test_import_is_idempotent_and_moves_no_number_out_of_its_state(np, nl, url, 
     assert rows(url, "SELECT count(*) FROM numbers") == [(0,)]
     assert np("inventory", "import", str(source)).out.strip() == "20 rows: added 20, already present 0, rejected 0"
     # One number sold, one withdrawn: importing them again leaves both as they are.
-    rows(url, f"UPDATE numbers SET state = 'purchased', owner = 'tenant', cost = 9.5, currency = 'EUR'"
-              f" WHERE phone_number = '{AMSTERDAM[0]}'")
-    rows(url, "INSERT INTO number_events (at, event, phone_number, old_state, new_state, resource, actor)"
-              f" VALUES (1, 'purchased', '{AMSTERDAM[0]}', 'held', 'purchased', 'tenant', 'tenant')")
+    buy(url, AMSTERDAM[0], "tenant")
+    # A price no offering has, so an import that rewrote the sold number's terms would show.
+    rows(url, f"UPDATE numbers SET cost = 9.5 WHERE phone_number = '{AMSTERDAM[0]}'")
     assert np("inventory", "withdraw", AMSTERDAM[1]).code == 0
     again = np("inventory", "import", str(source))
     assert (again.code, again.out.strip()) == (0, "20 rows: added 0, already present 20, rejected 0")
@@ -284,10 +320,7 @@ def test_add_range_rejects_the_numbers_the_plan_does_not_allow(np, tmp_path, url
 def test_export_streams_csv_with_the_import_columns_and_state(np, nl, url, tmp_path) -> None:
     source = write(tmp_path / "n.csv", "phoneNumber\n" + "\n".join(AMSTERDAM[:4]) + "\n+31101230000\n")
     np("inventory", "import", str(source))
-    rows(url, "UPDATE numbers SET state = 'purchased', owner = 'tenant-a', cost = 1.25, currency = 'EUR',"
-              f" purchased_at = 1700000000 WHERE phone_number = '{AMSTERDAM[0]}'")
-    rows(url, "INSERT INTO number_events (at, event, phone_number, old_state, new_state, resource, actor)"
-              f" VALUES (1, 'purchased', '{AMSTERDAM[0]}', 'held', 'purchased', 'tenant-a', 'tenant-a')")
+    buy(url, AMSTERDAM[0], "tenant-a")  # at T0, under the cheapest offering (application, 1.25 EUR)
     everything = list(csv.reader(io.StringIO(np("inventory", "export").out)))
     assert everything[0] == ["phoneNumber", "numberType", "areaCode", "locality", "administrativeDivision", "state",
                              "resource", "since", "cost", "currencyCode"]
@@ -308,9 +341,7 @@ def test_export_streams_csv_with_the_import_columns_and_state(np, nl, url, tmp_p
 
 def test_withdraw_takes_available_numbers_out_of_sale_and_refuses_the_rest(np, nl, url, tmp_path) -> None:
     np("inventory", "import", str(write(tmp_path / "n.csv", "phoneNumber\n" + "\n".join(AMSTERDAM[:4]) + "\n")))
-    rows(url, "UPDATE numbers SET state = 'purchased', owner = 'tenant-a' WHERE phone_number = '+31201230001'")
-    rows(url, "INSERT INTO number_events (at, event, phone_number, old_state, new_state, resource, actor)"
-              " VALUES (1, 'purchased', '+31201230001', 'held', 'purchased', 'tenant-a', 'tenant-a')")
+    buy(url, AMSTERDAM[1], "tenant-a")
     listed = write(tmp_path / "withdraw.csv", f"phoneNumber\n{AMSTERDAM[2]}\n{AMSTERDAM[3]}\n")
     ran = np("inventory", "withdraw", AMSTERDAM[0], AMSTERDAM[1], "+31209999999", str(listed))
     assert ran.code == 1

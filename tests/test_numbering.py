@@ -10,7 +10,8 @@ from phonenumbers import PhoneNumberType, geocoder
 
 from numberpool.core.catalog_file import demo_catalog
 from numberpool.core.model import NumberType
-from numberpool.numbering.demo import RANGES, demo_blocks
+from numberpool.numbering.demo import demo_blocks
+from numberpool.numbering.plan import MOBILE_LOCALITIES
 
 COUNTRIES, OFFERINGS = demo_catalog().countries, demo_catalog().offerings
 from numberpool.numbering.e164 import normalize
@@ -49,8 +50,7 @@ def test_localities_are_what_the_geocoder_says(blocks):
         if block.number_type is NumberType.TOLL_FREE:
             assert block.locality is None
             continue
-        listed = {(r.country, r.number_type, r.area_code): r.locality for r in RANGES}
-        if block.number_type is NumberType.MOBILE and block.locality == listed[(block.country, block.number_type, block.area_code)]:
+        if block.number_type is NumberType.MOBILE and block.locality == MOBILE_LOCALITIES.get(block.country):
             # the geocoder names only the country; the block is where the real service lists it (or nowhere)
             for e164 in block.numbers[:5]:
                 number = phonenumbers.parse(e164)

@@ -29,6 +29,7 @@ def test_describe_derives_what_the_demo_inventory_was_built_with() -> None:
     ("+31201234567", ("NL", {NumberType.GEOGRAPHIC}, "20", "Amsterdam")),
     ("+447400123456", ("GB", {NumberType.MOBILE}, "7400", None)),
     ("+18002000000", ("US", {NumberType.TOLL_FREE}, "800", None)),
+    ("+353833000000", ("IE", {NumberType.MOBILE}, "83", "Dublin")),  # where the real service lists them
     ("+14255550123", ("US", {NumberType.GEOGRAPHIC, NumberType.MOBILE}, "425", None)),  # "Washington State"
 ])
 def test_describe(number: str, expected: tuple) -> None:

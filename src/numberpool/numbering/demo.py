@@ -1,7 +1,8 @@
 """The demo inventory: real, valid numbers in real area codes, grouped in blocks.
 
 Every number is checked with `phonenumbers` (`is_valid_number` and the expected
-`number_type`) and its locality is what the library's geocoder says for it.
+`number_type`) and its locality is what numbering/plan.py says for it (the library's geocoder, and
+where the real service lists mobile numbers the geocoder places nowhere).
 Nothing here is random: the same size always yields the same numbers.
 """
 
@@ -14,7 +15,7 @@ import phonenumbers
 from phonenumbers import PhoneNumberType
 
 from numberpool.core.model import NumberType
-from numberpool.numbering.plan import locality_of
+from numberpool.numbering.plan import locality_of, place_of
 
 _EXPECTED_TYPES = {
     NumberType.GEOGRAPHIC: {PhoneNumberType.FIXED_LINE, PhoneNumberType.FIXED_LINE_OR_MOBILE},
@@ -35,8 +36,6 @@ class Range:
     first: int = 0
     per_exchange: int = 0
     """North American ranges: take this many numbers from an exchange, then jump to another."""
-    locality: str | None = None
-    """Mobile ranges: the locality the real service lists them under (the geocoder knows none for a mobile)."""
 
 
 @dataclass(frozen=True)
@@ -78,10 +77,9 @@ RANGES: tuple[Range, ...] = (
     Range("IE", GEO, "1", "1", 7, first=4_000_000),
     Range("IE", GEO, "21", "21", 7, first=4_000_000),
     Range("IE", TF, "1800", "1800", 6, first=200_000),
-    # Mobile ranges (2025-06-01's `mobile` type): the operators' blocks. The real service lists
-    # Ireland's mobile numbers under the locality Dublin, with no administrative division (recorded
-    # by the Python SDK's test_list_mobile_area_codes, 2025-06-01); Great Britain's are not recorded.
-    *(Range("IE", MOBILE, ac, ac, 7, first=3_000_000, locality="Dublin") for ac in ("83", "85", "86", "87", "89")),
+    # Mobile ranges (2025-06-01's `mobile` type): the operators' blocks. Their locality is the one
+    # the real service lists them under (numbering/plan.py's MOBILE_LOCALITIES: Ireland's, Dublin).
+    *(Range("IE", MOBILE, ac, ac, 7, first=3_000_000) for ac in ("83", "85", "86", "87", "89")),
     *(Range("GB", MOBILE, ac, ac, 6, first=100_000) for ac in ("7400", "7500", "7700")),
 )
 
@@ -113,7 +111,7 @@ def draw(spec: Range, count: int) -> list[Block]:
             continue
         place: tuple[str | None, str | None, str | None] | None = (None, None, None)
         if spec.number_type is NumberType.MOBILE:
-            place = locality_of(spec.country, number) or (spec.locality, None, None)
+            place = place_of(spec.country, number, PhoneNumberType.MOBILE) or (None, None, None)
         elif spec.number_type is not NumberType.TOLL_FREE:
             place = locality_of(spec.country, number)
             if place is None:

@@ -80,6 +80,22 @@ def locality_of(country: str, number: phonenumbers.PhoneNumber) -> tuple[str, st
     return description, None, None
 
 
+MOBILE_LOCALITIES: dict[str, str] = {"IE": "Dublin"}
+"""Where the real service lists a country's mobile numbers, which the geocoder places nowhere:
+Ireland's under Dublin, with no administrative division (recorded by the Python SDK's
+test_list_mobile_area_codes, 2025-06-01). Great Britain's are not recorded."""
+
+
+def place_of(country: str, number: phonenumbers.PhoneNumber, kind: int) -> tuple[str, str | None, str | None] | None:
+    """(locality, division abbreviation, division name) of a number of plan type `kind`, or None."""
+    if kind == PhoneNumberType.TOLL_FREE:
+        return None
+    place = locality_of(country, number)
+    if place is None and kind == PhoneNumberType.MOBILE and country in MOBILE_LOCALITIES:
+        return MOBILE_LOCALITIES[country], None, None
+    return place
+
+
 def describe(e164: str) -> Described | str:
     """What the plan says about `e164`, or why it is not a valid number."""
     try:
@@ -92,7 +108,7 @@ def describe(e164: str) -> Described | str:
     kind = phonenumbers.number_type(number)
     national = phonenumbers.national_significant_number(number)
     ndc = phonenumbers.length_of_national_destination_code(number)
-    place = locality_of(country, number) if kind != PhoneNumberType.TOLL_FREE else None
+    place = place_of(country, number, kind)
     patterns = _patterns(country, kind)
     return Described(
         country=country,

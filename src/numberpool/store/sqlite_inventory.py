@@ -35,10 +35,11 @@ class SqliteInventory:
                 for code, name, dnr in self._db.execute("SELECT code, name, do_not_resell FROM countries ORDER BY code")
             ]
             offerings = [
-                Offering(c, NumberType(t), AssignmentType(a), Capabilities(Direction(ca), Direction(s)), Cost(cost, cur, f))
-                for c, t, a, ca, s, cost, cur, f in self._db.execute(
-                    "SELECT country, number_type, assignment, calling, sms, cost, currency, billing_frequency"
-                    " FROM offerings ORDER BY id"
+                Offering(c, NumberType(t), AssignmentType(a), Capabilities(Direction(ca), Direction(s)), Cost(cost, cur, f),
+                         aging)
+                for c, t, a, ca, s, cost, cur, f, aging in self._db.execute(
+                    "SELECT country, number_type, assignment, calling, sms, cost, currency, billing_frequency,"
+                    " aging_days FROM offerings ORDER BY id"
                 )
             ]
         return countries, offerings
