@@ -6,7 +6,9 @@ engine, with a small inventory and a second resource. No test sleeps longer than
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import ssl
 import time
 from collections.abc import Iterator
@@ -327,8 +329,12 @@ def test_without_testing_mode_the_control_endpoints_do_not_exist(http: httpx.Cli
 @pytest.fixture(params=["sqlite", "postgres"])
 def two_processes(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[NumberpoolServer, NumberpoolServer]]:
     database = postgres.create_database() if request.param == "postgres" else str(tmp_path / "shared.db")
-    a = _start(database)
-    b = _start(database)
+    # Every process on one database needs the same keys secret (server/keys_secret.py); each
+    # NumberpoolServer has its own data directory, so the default <data-dir>/keys.secret differs.
+    secret = tmp_path / "keys.secret"
+    secret.write_text(base64.b64encode(os.urandom(32)).decode() + "\n")
+    a = _start(database, "--keys-secret-file", str(secret))
+    b = _start(database, "--keys-secret-file", str(secret))
     yield a, b
     a.stop()
     b.stop()
