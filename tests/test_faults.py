@@ -213,6 +213,12 @@ def test_disconnect_reaches_the_client_as_a_connection_error(np: NumberpoolServe
     np.faults.replace({"operation": "ListPhoneNumbers", "times": 1, "effect": {"disconnect": True}})
     assert list(_client(np).list_purchased_phone_numbers()) == []
     assert np.faults.list()[0]["hits"] == 1
+    # The access log records a dropped request as 444 (closed without a response), never a 500.
+    deadline = time.monotonic() + 5
+    while not any('"event": "GET /phoneNumbers 444"' in line for line in list(np.output)):
+        assert time.monotonic() < deadline, "\n".join(np.output)
+        time.sleep(0.05)
+    assert not any('"event": "GET /phoneNumbers 500"' in line for line in list(np.output))
 
 
 def test_rules_match_by_resource_and_the_first_match_wins(np: NumberpoolServer) -> None:
