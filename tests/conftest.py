@@ -31,8 +31,13 @@ ENGINES = ("sqlite", "postgres")
 def development_ca(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One development CA for every server of the session, trusted the way the server tells users to."""
     tls = development_tls(tmp_path_factory.mktemp("tls-template")).ca.parent
-    os.environ["REQUESTS_CA_BUNDLE"] = str(tls / "ca.pem")
-    os.environ["SSL_CERT_FILE"] = str(tls / "ca.pem")
+    # The CA added to what the machine trusts, not in its place: subprocesses inherit these
+    # variables, and pip (test_packaging) must still trust the package index (or its proxy).
+    machine = [Path(p) for p in dict.fromkeys(os.environ.get(n) for n in ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"))
+               if p and Path(p).is_file()]
+    bundle = tmp_path_factory.mktemp("trust") / "bundle.pem"
+    bundle.write_text("\n".join([(tls / "ca.pem").read_text(), *(file.read_text() for file in machine)]))
+    os.environ["REQUESTS_CA_BUNDLE"] = os.environ["SSL_CERT_FILE"] = str(bundle)
     return tls
 
 

@@ -153,3 +153,37 @@ def test_a_server_configured_by_environment_and_file(tmp_path, development_ca):
         assert not any(line.startswith("{") for line in process.output)  # the environment's text beats the file
     finally:
         process.stop()
+
+
+CATALOG = Path(__file__).resolve().parents[1] / "src" / "numberpool" / "catalogs" / "demo.toml"
+
+
+def test_the_flags_of_other_features_come_from_the_environment_and_the_file_too(tmp_path, monkeypatch):
+    """testing, Entra ID, catalog, keys secret and shutdown flags: the generic sources reach them all."""
+    import json
+
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    jwks = tmp_path / "jwks.json"  # read when the configuration is checked: a real key set
+    public = ec.generate_private_key(ec.SECP256R1()).public_key()
+    jwks.write_text(json.dumps({"keys": [{**jwt.algorithms.ECAlgorithm.to_jwk(public, as_dict=True), "kid": "k"}]}))
+    secret = tmp_path / "keys.secret"
+    monkeypatch.setenv("NUMBERPOOL_TESTING", "true")
+    monkeypatch.setenv("NUMBERPOOL_ENTRA", "yes")
+    monkeypatch.setenv("NUMBERPOOL_SHUTDOWN_TIMEOUT", "7.5")
+    monkeypatch.setenv("NUMBERPOOL_CATALOG", str(CATALOG))
+    monkeypatch.setenv("NUMBERPOOL_KEYS_SECRET_FILE", str(secret))
+    config = config_of()
+    assert (config.testing, config.entra, config.shutdown_timeout) == (True, True, 7.5)
+    assert (config.catalog, config.keys_secret_file) == (CATALOG, secret)
+    for name in ("TESTING", "ENTRA", "SHUTDOWN_TIMEOUT", "CATALOG", "KEYS_SECRET_FILE"):
+        monkeypatch.delenv(f"NUMBERPOOL_{name}")
+    assert (config_of().testing, config_of().entra, config_of().catalog) == (False, False, None)
+
+    file = tmp_path / "numberpool.toml"
+    file.write_text(f"testing = true\nentra-jwks = '{jwks}'\nshutdown_timeout = 1.5\n"
+                    f"catalog = '{CATALOG}'\nkeys-secret-file = '{secret}'\n")
+    config = config_of("--config", str(file))
+    assert (config.testing, config.entra, config.entra_jwks, config.shutdown_timeout) == (True, True, str(jwks), 1.5)
+    assert (config.catalog, config.keys_secret_file) == (CATALOG, secret)

@@ -6,7 +6,9 @@ engine, with a small inventory and a second resource. No test sleeps longer than
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import ssl
 import time
 from collections.abc import Iterator
@@ -211,6 +213,12 @@ def test_disconnect_reaches_the_client_as_a_connection_error(np: NumberpoolServe
     np.faults.replace({"operation": "ListPhoneNumbers", "times": 1, "effect": {"disconnect": True}})
     assert list(_client(np).list_purchased_phone_numbers()) == []
     assert np.faults.list()[0]["hits"] == 1
+    # The access log records a dropped request as 444 (closed without a response), never a 500.
+    deadline = time.monotonic() + 5
+    while not any('"event": "GET /phoneNumbers 444"' in line for line in list(np.output)):
+        assert time.monotonic() < deadline, "\n".join(np.output)
+        time.sleep(0.05)
+    assert not any('"event": "GET /phoneNumbers 500"' in line for line in list(np.output))
 
 
 def test_rules_match_by_resource_and_the_first_match_wins(np: NumberpoolServer) -> None:
@@ -327,8 +335,12 @@ def test_without_testing_mode_the_control_endpoints_do_not_exist(http: httpx.Cli
 @pytest.fixture(params=["sqlite", "postgres"])
 def two_processes(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[NumberpoolServer, NumberpoolServer]]:
     database = postgres.create_database() if request.param == "postgres" else str(tmp_path / "shared.db")
-    a = _start(database)
-    b = _start(database)
+    # Every process on one database needs the same keys secret (server/keys_secret.py); each
+    # NumberpoolServer has its own data directory, so the default <data-dir>/keys.secret differs.
+    secret = tmp_path / "keys.secret"
+    secret.write_text(base64.b64encode(os.urandom(32)).decode() + "\n")
+    a = _start(database, "--keys-secret-file", str(secret))
+    b = _start(database, "--keys-secret-file", str(secret))
     yield a, b
     a.stop()
     b.stop()

@@ -16,7 +16,7 @@ from starlette.types import Lifespan, Message, Receive, Scope, Send
 from numberpool.api import health, metrics_endpoint
 from numberpool.api.admin.app import AdminApi, admin_routes
 from numberpool.api.auth import Authenticator, ResourceSource
-from numberpool.api.call import Api, error_response, header_map
+from numberpool.api.call import DISCONNECT_STATUS, DISCONNECTED, SERVER_SEND, Api, error_response, header_map
 from numberpool.api.health import Readiness
 from numberpool.api.metrics import UNMATCHED_ROUTE, Metrics
 from numberpool.api.observe import Observer
@@ -101,6 +101,7 @@ class _Application(Starlette):
             return
         started = time.perf_counter()
         headers = scope["numberpool.headers"] = header_map(scope)
+        scope[SERVER_SEND] = send  # a disconnect fault drops the connection through it (api/call.py)
         ids = request_ids(headers)
         token = CURRENT_REQUEST_ID.set(ids.request_id)
         answered: list[Any] = [500, None]  # status, error code
@@ -132,6 +133,8 @@ class _Application(Starlette):
                 template = self._templates.get(id(endpoint), UNMATCHED_ROUTE)
         finally:
             CURRENT_REQUEST_ID.reset(token)
+            if scope.get(DISCONNECTED):
+                answered[0] = DISCONNECT_STATUS
             self.observer.finish(
                 scope["method"], template, answered[0], started, ids, scope.get("numberpool.resource"), answered[1]
             )

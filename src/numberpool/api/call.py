@@ -132,7 +132,7 @@ class Endpoint:
             else:
                 answer = await hook.handle(self, call)
                 if answer is None:
-                    await _drop_connection(send)
+                    await _drop_connection(scope, send)
                     return
                 response = answer
         except AcsError as error:
@@ -188,9 +188,20 @@ class Api:
         return Call(request, version, resource.id, body, self.ctx, query)
 
 
-async def _drop_connection(send: Send) -> None:
-    """Close the connection without an answer (a `disconnect` fault), through the server's transport."""
-    cycle = getattr(send, "__self__", None)  # uvicorn's request-response cycle
+SERVER_SEND = "numberpool.server_send"
+"""Scope key: the server's own `send`, which the app (api/app.py) wraps for request ids and metrics."""
+DISCONNECTED = "numberpool.disconnected"
+"""Scope key set when a `disconnect` fault dropped the connection: the app logs it as `DISCONNECT_STATUS`."""
+DISCONNECT_STATUS = 444  # nginx's "closed the connection without a response"
+
+
+async def _drop_connection(scope: Scope, send: Send) -> None:
+    """Close the connection without an answer (a `disconnect` fault), through the server's transport.
+
+    Through the server's `send` (the app's wrapper has no transport): uvicorn's is a bound method
+    of its request-response cycle, whose transport we abort.
+    """
+    cycle = getattr(scope.get(SERVER_SEND, send), "__self__", None)  # uvicorn's request-response cycle
     transport = getattr(cycle, "transport", None)
     if transport is None:
         log.warning("a disconnect fault cannot reach the connection under this server; answering 503")
@@ -200,6 +211,7 @@ async def _drop_connection(send: Send) -> None:
         return
     transport.abort()
     cycle.disconnected = True  # so the server neither answers for us nor logs a missing response
+    scope[DISCONNECTED] = True
 
 
 async def _read_body(request: Request, headers: dict[str, str]) -> bytes:

@@ -25,6 +25,10 @@ from numberpool.core.model import Operation
 UNMATCHED_ROUTE = "unmatched"
 """The `http_route` label of every request no route matched (404, 405)."""
 
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"})
+"""OpenTelemetry's known HTTP methods; any other method a client sends is labelled `OTHER_METHOD`."""
+OTHER_METHOD = "_OTHER"  # so a client cannot make one series per made-up method
+
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
 """OpenTelemetry's advised buckets for `http.server.request.duration` (seconds)."""
 
@@ -76,6 +80,8 @@ class Metrics:
         self._operation_counters: dict[tuple[str, str], Callable[[], None]] = {}  # 5 types x 2 outcomes
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        if method not in KNOWN_METHODS:
+            method = OTHER_METHOD
         key = (method, route, status)
         observe = self._observers.get(key)
         if observe is None:

@@ -31,6 +31,70 @@ DEFAULT_INVENTORY_SIZE = 100
 TRUST_VARIABLES = ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS")
 
 
+class TrustStack:
+    """Which running server's CA bundle the trust variables (`TRUST_VARIABLES`) name.
+
+    Servers start and stop in any order (a module's server and a test's own overlap), so the
+    first `push` records the environment's original values, and each `pop` applies the newest
+    server still trusted, or restores the originals when none is left. (Restoring "the values
+    before me" instead brought back a stopped server's bundle.) A variable someone else set
+    while servers ran (a test session trusting its own CA, say) is theirs: it becomes the value
+    to restore, and no `pop` overwrites it.
+    """
+
+    def __init__(self, environ: Any = None) -> None:
+        self._environ = os.environ if environ is None else environ
+        self._entries: list[tuple[object, dict[str, str]]] = []
+        self._original: dict[str, str | None] = {}
+        self._applied: dict[str, str] = {}  # what the stack last wrote, for the variables it still owns
+
+    def push(self, owner: object, values: dict[str, str]) -> None:
+        self._adopt_outside_changes()
+        for name in values:
+            if name not in self._applied:  # not ours yet: what to restore at the end
+                self._original[name] = self._environ.get(name)
+        self._entries = [entry for entry in self._entries if entry[0] is not owner]
+        self._entries.append((owner, values))
+        self._apply(values)
+
+    def outside(self, name: str) -> str | None:
+        """`name`'s value apart from the servers (what the process trusts without numberpool)."""
+        self._adopt_outside_changes()
+        return self._original.get(name) if name in self._applied else self._environ.get(name)
+
+    def pop(self, owner: object) -> None:
+        before = len(self._entries)
+        self._entries = [entry for entry in self._entries if entry[0] is not owner]
+        if len(self._entries) == before:
+            return  # never trusted, or already untrusted
+        self._adopt_outside_changes()
+        if self._entries:
+            newest = self._entries[-1][1]
+            self._apply({name: value for name, value in newest.items() if name in self._applied})
+            return
+        for name in list(self._applied):
+            value = self._original.pop(name, None)
+            if value is None:
+                self._environ.pop(name, None)
+            else:
+                self._environ[name] = value
+        self._applied.clear()
+        self._original.clear()
+
+    def _adopt_outside_changes(self) -> None:
+        for name, value in list(self._applied.items()):
+            if self._environ.get(name) != value:
+                del self._applied[name]  # someone else's now: left alone
+                self._original.pop(name, None)
+
+    def _apply(self, values: dict[str, str]) -> None:
+        for name, value in values.items():
+            self._environ[name] = self._applied[name] = value
+
+
+_TRUST = TrustStack()
+
+
 class NumberpoolError(RuntimeError):
     """The server did not start, or a control endpoint refused a request (its ACS error in the message)."""
 
@@ -124,7 +188,6 @@ class NumberpoolServer:
         self.connection_string = ""
         self.output: collections.deque[str] = collections.deque(maxlen=200)
         self._process: subprocess.Popen[str] | None = None
-        self._saved_env: dict[str, str | None] = {}
         self._bundle: Path | None = None
         self._ssl: ssl.SSLContext | None = None
         self.faults = Faults(self)
@@ -225,28 +288,25 @@ class NumberpoolServer:
         """A bundle of the usual CAs plus the development one, for this process's HTTPS clients."""
         assert self.data_dir is not None
         parts = [self.ca_path.read_text()]
-        try:
-            import certifi  # requests' own CA list: a requirement of the Azure SDK's transport
+        # What the process trusted before (a company proxy's CA, say), so its other HTTPS clients
+        # (pip in a subprocess, say) keep working; else requests' own list, certifi.
+        outside = [_TRUST.outside(name) for name in ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")]
+        files = [Path(path) for path in dict.fromkeys(outside) if path and Path(path).is_file()]
+        if not files:
+            try:
+                import certifi  # requests' own CA list: a requirement of the Azure SDK's transport
 
-            parts.append(Path(certifi.where()).read_text())
-        except ImportError:
-            pass
+                files.append(Path(certifi.where()))
+            except ImportError:
+                pass
+        parts.extend(file.read_text() for file in files)
         self._bundle = self.data_dir / "trusted-bundle.pem"
         self._bundle.write_text("\n".join(parts))
-        for name in TRUST_VARIABLES:
-            self._saved_env[name] = os.environ.get(name)
-        os.environ["REQUESTS_CA_BUNDLE"] = os.environ["SSL_CERT_FILE"] = str(self._bundle)
-        os.environ["NODE_EXTRA_CA_CERTS"] = str(self.ca_path)
+        _TRUST.push(self, {"REQUESTS_CA_BUNDLE": str(self._bundle), "SSL_CERT_FILE": str(self._bundle),
+                           "NODE_EXTRA_CA_CERTS": str(self.ca_path)})
 
     def _untrust(self) -> None:
-        for name, value in self._saved_env.items():
-            if os.environ.get(name) not in (str(self._bundle), str(self.ca_path)):
-                continue  # someone else changed it since: leave theirs
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        self._saved_env.clear()
+        _TRUST.pop(self)
 
     # --- control -----------------------------------------------------------------------
 
