@@ -45,6 +45,7 @@ SEARCH = {"phoneNumberType": "geographic", "assignmentType": "application", "are
           "capabilities": {"calling": "inbound+outbound", "sms": "none"}}
 POOL = 60  # numbers per area code
 CLIENTS = 32
+MAX_QUANTITY = 3  # numbers per search
 
 
 # ---------------------------------------------------------------- helpers
@@ -132,7 +133,7 @@ async def _round(client: httpx.AsyncClient, resource: str, rng: random.Random, m
         return True
 
     started = await client.post(f"/availablePhoneNumbers/countries/US/:search?{V}",
-                                json={**SEARCH, "quantity": rng.randint(1, 3)})
+                                json={**SEARCH, "quantity": rng.randint(1, MAX_QUANTITY)})
     if not expect(started, 202):
         return
     search_id, search_op = started.headers["search-id"], started.headers["operation-id"]
@@ -228,7 +229,8 @@ async def test_kill_minus_nine_under_mixed_load_loses_nothing(
             for resource, client in clients_by_resource.items():
                 listed = (await client.get(f"/phoneNumbers?top=1000&{V}")).json()["phoneNumbers"]
                 assert {n["phoneNumber"] for n in listed} - ledger.in_doubt == ledger.owned[resource] - ledger.in_doubt
-        assert len(ledger.in_doubt) < CLIENTS
+        # Only what was in flight when the process died is in doubt: at most one search's numbers per client.
+        assert len(ledger.in_doubt) <= CLIENTS * MAX_QUANTITY
         print(f"\ncrash under load: {sum(ledger.statuses.values())} answers, {len(ledger.accepted)} operations "
               f"accepted and all finished, {ledger.transport_errors} requests cut by the kill, by state {dict(by_state)}")
     finally:
