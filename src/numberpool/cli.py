@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import os
 import sys
+from dataclasses import fields
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -154,30 +155,16 @@ def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentP
     return {}
 
 
+# ServerConfig fields that `serve` does not copy one to one from a flag of the same name.
+_DERIVED_FIELDS = frozenset({"host", "port", "tls", "entra", "resources"})
+
+
 def _config(args: argparse.Namespace) -> ServerConfig:
     config = ServerConfig(host=args.host, port=args.port, tls=not args.no_tls)
     if args.command == "serve":
-        config.data_dir = args.data_dir
-        config.database = args.database
-        config.cert, config.key = args.cert, args.key
-        config.hold_minutes = args.hold_minutes
-        config.operation_latency = args.operation_latency
-        config.inventory_size = args.inventory_size
-        config.sweep_seconds = args.sweep_seconds
-        config.workers = args.workers
-        config.pool_size = args.pool_size
-        config.shutdown_timeout = args.shutdown_timeout
-        config.skip_api_version_check = args.skip_api_version_check
-        config.seed = args.seed
-        config.testing = args.testing
-        config.admin_token = args.admin_token
+        for name in (f.name for f in fields(ServerConfig) if f.name not in _DERIVED_FIELDS):
+            setattr(config, name, getattr(args, name))
         config.entra = args.entra or bool(args.entra_jwks)
-        config.entra_jwks = args.entra_jwks
-        config.log_format = args.log_format
-        config.log_level = args.log_level
-        config.metrics_port = args.metrics_port
-        config.catalog = args.catalog
-        config.keys_secret_file = args.keys_secret_file
         config.resources.extend(parse_resource_flag(flag) for flag in args.resource)
         if args.config:
             load_file(args.config, config)
