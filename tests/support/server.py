@@ -6,11 +6,10 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
-READY = "numberpool: ready. Connection string: "
+from numberpool.testing.server import READY, ReadyLine
 # Servers of one test that share a database must share the secret that seals its access keys
 # (server/keys_secret.py); each has its own data directory, so the tests give them this one.
 TEST_KEYS_SECRET = "bnVtYmVycG9vbC10ZXN0LWtleXMtc2VjcmV0LTMyYnk="
@@ -77,25 +76,13 @@ class ServerProcess:
         self._process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=environment
         )
-        ready = threading.Event()
-
-        def pump() -> None:
-            assert self._process is not None and self._process.stdout is not None
-            for line in self._process.stdout:
-                self.output.append(line.rstrip("\n"))
-                if line.startswith(READY):
-                    self.connection_string = line[len(READY):].strip()
-                    ready.set()
-            ready.set()
-
-        threading.Thread(target=pump, daemon=True).start()
-        deadline = time.monotonic() + timeout
-        while not ready.wait(0.05):
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("numberpool did not start:\n" + "\n".join(self.output))
-        if not self.connection_string:
+        ready = ReadyLine(self._process, self.output)
+        if not ready.wait(time.monotonic() + timeout):
+            self.stop()
+            raise RuntimeError("numberpool did not start:\n" + "\n".join(self.output))
+        if not ready.connection_string:
             raise RuntimeError("numberpool exited:\n" + "\n".join(self.output))
+        self.connection_string = ready.connection_string
         return self
 
     def stop(self) -> None:

@@ -95,6 +95,35 @@ class TrustStack:
 _TRUST = TrustStack()
 
 
+class ReadyLine:
+    """Follows a starting server's output (stdout and stderr merged) on a daemon thread.
+
+    Every line is appended to `output`, for error messages; `connection_string` is set from the
+    ready line the server prints once it serves.
+    """
+
+    def __init__(self, process: subprocess.Popen[str], output: list[str]) -> None:
+        self.connection_string = ""
+        self._done = threading.Event()
+        self._process = process
+        self._output = output
+        threading.Thread(target=self._pump, name="numberpool-output", daemon=True).start()
+
+    def _pump(self) -> None:
+        assert self._process.stdout is not None
+        for line in self._process.stdout:
+            self._output.append(line.rstrip("\n"))
+            if line.startswith(READY):
+                self.connection_string = line[len(READY):].strip()
+                self._done.set()
+        self._done.set()
+
+    def wait(self, deadline: float) -> bool:
+        """True once the ready line came or the process ended (then `connection_string` is empty);
+        False when the monotonic `deadline` passed first."""
+        return self._done.wait(max(0.0, deadline - time.monotonic()))
+
+
 class NumberpoolError(RuntimeError):
     """The server did not start, or a control endpoint refused a request (its ACS error in the message)."""
 
@@ -226,26 +255,15 @@ class NumberpoolServer:
             self._command(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
-        ready = threading.Event()
-
-        def pump() -> None:
-            assert self._process is not None and self._process.stdout is not None
-            for line in self._process.stdout:
-                self.output.append(line.rstrip("\n"))
-                if line.startswith(READY):
-                    self.connection_string = line[len(READY):].strip()
-                    ready.set()
-            ready.set()
-
-        threading.Thread(target=pump, name="numberpool-output", daemon=True).start()
         deadline = time.monotonic() + self.startup_timeout
-        while not ready.wait(0.05):
-            if time.monotonic() > deadline:
-                self.stop()
-                raise NumberpoolError("numberpool did not start in time:\n" + "\n".join(self.output))
-        if not self.connection_string:
+        ready = ReadyLine(self._process, self.output)
+        if not ready.wait(deadline):
+            self.stop()
+            raise NumberpoolError("numberpool did not start in time:\n" + "\n".join(self.output))
+        if not ready.connection_string:
             self.stop()
             raise NumberpoolError("numberpool exited before it was ready:\n" + "\n".join(self.output))
+        self.connection_string = ready.connection_string
         self._wait_listening(deadline)
         self._ssl = ssl.create_default_context(cafile=str(self.ca_path))
         if self.trust:
