@@ -240,3 +240,15 @@ async def test_the_invariant_names_aging_and_purchase_breaches(store: Store, url
         ("aging without an end, or with a holder or owner", aging_number),
         ("an aging end on a number that is not aging", stale),
     ])
+
+
+async def test_an_events_printed_moment_bounds_the_export_as_printed(store: Store) -> None:
+    # Stored as float seconds, printed rounded to the microsecond: this one prints 0.3 µs late.
+    at = T0 + 0.0000007
+    async with store.transaction() as tx:
+        await audit.record_admin_event(tx, EventKind.RESOURCE_CREATED, at, resource="tenant9")
+    [event] = [e async for e in audit.export_events(store, None, None)]
+    assert event.at.microsecond == 125001
+
+    assert [e.id async for e in audit.export_events(store, event.at, None)] == [event.id]
+    assert [e.id async for e in audit.export_events(store, None, event.at)] == []

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -417,3 +418,20 @@ def test_progress_is_plain_periodic_lines_off_a_terminal(np, url, tmp_path, monk
     assert [line.split(": ", 2)[2].split(" rows")[0] for line in lines] == ["20,480", "40,960", "45,000"]
     assert lines[0].startswith("numberpool: importing many.csv: 20,480 rows (") and lines[0].endswith(" rows/s")
     assert "(100 %)" in lines[-1]
+
+
+def test_withdraw_stamps_the_services_time_with_the_test_clock_moved(np, nl, url, tmp_path) -> None:
+    np("inventory", "import", str(write(tmp_path / "n.csv", f"phoneNumber\n{AMSTERDAM[0]}\n")))
+
+    async def advance() -> None:
+        store = await open_store(url)
+        try:
+            await store.advance_clock(30 * 24 * 3600.0)
+        finally:
+            await store.close()
+
+    asyncio.run(advance())
+    assert np("inventory", "withdraw", AMSTERDAM[0]).code == 0
+    [row] = list(csv.DictReader(io.StringIO(np("inventory", "export", "--state", "withdrawn").out)))
+    since = datetime.fromisoformat(row["since"].replace("Z", "+00:00"))
+    assert since > datetime.now(timezone.utc) + timedelta(days=29)

@@ -78,6 +78,7 @@ async def _run(args: argparse.Namespace) -> int:
     from numberpool.core.key_sealing import KeySealer
     from numberpool.core.resource_registry import ResourceRegistry
     from numberpool.server.keys_secret import load_keys_secret
+    from numberpool.core.timeutil import SharedClock
     from numberpool.store import open_store
 
     url = args.database or str(args.data_dir / "numberpool.db")
@@ -88,7 +89,8 @@ async def _run(args: argparse.Namespace) -> int:
     sealer = KeySealer(load_keys_secret(args.keys_secret_file, args.data_dir))
     store = await open_store(url, max_size=2)
     try:
-        registry = ResourceRegistry(store, sealer)
+        # The service's time, test clock included, as the servers on this database see it.
+        registry = ResourceRegistry(store, sealer, SharedClock(store))
         return await _ACTIONS[args.resource_command](registry, args)
     finally:
         await store.close()

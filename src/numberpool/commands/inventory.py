@@ -6,7 +6,6 @@ import argparse
 import csv
 import json
 import sys
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TextIO
@@ -24,6 +23,7 @@ from numberpool.core.inventory_import import (
     import_file,
     import_range,
 )
+from numberpool.core.audit import service_now
 from numberpool.core.inventory_report import inventory_report
 from numberpool.core.inventory_store import ExportFilter
 from numberpool.core.inventory_withdraw import withdraw_numbers
@@ -207,7 +207,7 @@ def _withdraw(args: argparse.Namespace) -> int:
         return exc.status
 
     async def work(store: Store) -> int:
-        result = await withdraw_numbers(store, numbers, time.time())
+        result = await withdraw_numbers(store, numbers, await service_now(store))
         for number, reason in result.refused:
             say(f"{number}: refused: {reason}")
         print(result.text())

@@ -47,11 +47,20 @@ async def number_history(store: Store, raw: str) -> tuple[PhoneNumber | None, li
         return await tx.get_number(e164), await tx.history(e164)
 
 
+# Events are stored as float seconds and printed rounded to the microsecond: a bound is compared
+# as the printed moments are, so an export that starts at an event's own printed `at` holds it.
+_HALF_MICROSECOND = 0.5e-6
+
+
+def _bound(moment: datetime) -> float:
+    return to_epoch(moment) - _HALF_MICROSECOND
+
+
 async def export_events(store: Store, since: datetime | None, until: datetime | None) -> AsyncIterator[NumberEvent]:
     """Every event with `since <= at < until`, by id, read a page at a time (never all in memory)."""
     after = 0
-    low = to_epoch(since) if since else None
-    high = to_epoch(until) if until else None
+    low = _bound(since) if since else None
+    high = _bound(until) if until else None
     while True:
         async with store.read() as tx:
             page = await tx.events_page(low, high, after, EXPORT_PAGE)
