@@ -11,15 +11,9 @@ from numberpool.core.model import (
     AssignmentType, Capabilities, Change, Cost, Country, Direction, EventKind, NumberType, Offering,
 )
 from numberpool.store import postgres_events as events
+from numberpool.store.rows import export_query
 
 _EXPORT_BATCH = 10_000
-
-EXPORT_SQL = (
-    "SELECT n.phone_number, n.number_type, n.area_code, l.name, l.division_abbr, n.state, n.owner,"
-    " CASE n.state WHEN 'purchased' THEN n.purchased_at WHEN 'available' THEN n.state_since"
-    " WHEN 'withdrawn' THEN n.state_since END,"
-    " n.cost, n.currency FROM numbers n LEFT JOIN localities l ON l.id = n.locality_id"
-)
 
 
 class PostgresInventory:
@@ -104,12 +98,7 @@ class PostgresInventory:
         return before
 
     async def export(self, where: ExportFilter) -> AsyncIterator[list[ExportRow]]:
-        clauses, params = [], []
-        for column, value in (("n.state", where.state), ("n.country", where.country), ("n.owner", where.resource)):
-            if value is not None:
-                params.append(value)
-                clauses.append(f"{column} = ${len(params)}")
-        sql = EXPORT_SQL + (" WHERE " + " AND ".join(clauses) if clauses else "") + " ORDER BY n.phone_number"
+        sql, params = export_query(where, lambda n: f"${n}")
         # A server-side cursor: the rows stream from the database, never all in memory.
         async with self._pool.acquire() as db, db.transaction():
             cursor = await db.cursor(sql, *params)

@@ -6,7 +6,7 @@ each engine), so one mapping serves them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from numberpool.core.model import (
@@ -25,7 +25,29 @@ from numberpool.core.model import (
     Reservation,
     Search,
 )
+from numberpool.core.inventory_store import ExportFilter
 from numberpool.core.timeutil import from_epoch, to_epoch
+
+# The numbers file's columns (core/inventory_import.py), then state, owner, since, cost, currency.
+_EXPORT_SELECT = (
+    "SELECT n.phone_number, n.number_type, n.area_code, l.name, l.division_abbr, n.state, n.owner,"
+    " CASE n.state WHEN 'purchased' THEN n.purchased_at WHEN 'available' THEN n.state_since"
+    " WHEN 'withdrawn' THEN n.state_since END,"
+    " n.cost, n.currency FROM numbers n LEFT JOIN localities l ON l.id = n.locality_id"
+)
+
+
+def export_query(where: ExportFilter, placeholder: Callable[[int], str]) -> tuple[str, list[str]]:
+    """The export's statement and parameters, in number order; `placeholder(n)` spells the n-th
+    parameter in the engine's dialect (`?` or `$n`)."""
+    clauses: list[str] = []
+    params: list[str] = []
+    for column, value in (("n.state", where.state), ("n.country", where.country), ("n.owner", where.resource)):
+        if value is not None:
+            params.append(value)
+            clauses.append(f"{column} = {placeholder(len(params))}")
+    where_sql = " WHERE " + " AND ".join(clauses) if clauses else ""
+    return _EXPORT_SELECT + where_sql + " ORDER BY n.phone_number", params
 
 
 def number_from_row(row: tuple[Any, ...]) -> PhoneNumber:

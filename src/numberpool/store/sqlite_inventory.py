@@ -11,16 +11,10 @@ from numberpool.core.model import (
 )
 from numberpool.store import sqlite_events as events
 from numberpool.store.sqlite_group_commit import GroupCommit
+from numberpool.store.rows import export_query
 
 _BATCH = 500  # host parameters per statement, well under SQLite's limit
 _EXPORT_BATCH = 10_000
-
-EXPORT_SQL = (
-    "SELECT n.phone_number, n.number_type, n.area_code, l.name, l.division_abbr, n.state, n.owner,"
-    " CASE n.state WHEN 'purchased' THEN n.purchased_at WHEN 'available' THEN n.state_since"
-    " WHEN 'withdrawn' THEN n.state_since END,"
-    " n.cost, n.currency FROM numbers n LEFT JOIN localities l ON l.id = n.locality_id"
-)
 
 
 class SqliteInventory:
@@ -116,12 +110,7 @@ class SqliteInventory:
         return before
 
     async def export(self, where: ExportFilter) -> AsyncIterator[list[ExportRow]]:
-        clauses, params = [], []
-        for column, value in (("n.state", where.state), ("n.country", where.country), ("n.owner", where.resource)):
-            if value is not None:
-                clauses.append(f"{column} = ?")
-                params.append(value)
-        sql = EXPORT_SQL + (" WHERE " + " AND ".join(clauses) if clauses else "") + " ORDER BY n.phone_number"
+        sql, params = export_query(where, lambda n: "?")
         # A cursor of its own: the rows stream from the database, never all in memory.
         async with self._commits.quiet():
             cursor = self._db.cursor()
