@@ -7,7 +7,6 @@ released number is aging and release-aging has something to end.
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
@@ -19,15 +18,14 @@ import httpx
 import pytest
 
 from numberpool.core.inventory_report import inventory_report
-from numberpool.core.seed import SeedPlan, ensure_demo_inventory
-from numberpool.store import open_store
+from numberpool.store import Store
 from tests.conftest import server_data_dir
 from tests.support import postgres
 from tests.support.acs import assert_acs_error
 from tests.support.admin import ADMIN_TOKEN, admin_client, checked
 from tests.support.sdk import TOLL_FREE_CAPS, sync_client
 from tests.support.server import ServerProcess
-from tests.support.stores import fetch
+from tests.support.stores import demo_database_with_aging, on_store
 
 from azure.communication.phonenumbers import PhoneNumberAssignmentType, PhoneNumberType
 
@@ -40,15 +38,7 @@ def aged(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     tmp = tmp_path_factory.mktemp(f"admin-numbers-{request.param}")
     database = postgres.create_database() if request.param == "postgres" else str(tmp / "aged.db")
 
-    async def prepare() -> None:
-        store = await open_store(database, max_size=1)
-        try:
-            await ensure_demo_inventory(store, SeedPlan(4, resuming=False))
-        finally:
-            await store.close()
-        await fetch(database, "UPDATE offerings SET aging_days = 30")
-
-    asyncio.run(prepare())
+    demo_database_with_aging(database, 30)
     server = ServerProcess(server_data_dir(tmp_path_factory, development_ca, "admin-numbers"),
                            "--database", database, "--admin-token", ADMIN_TOKEN).start()
     with sync_client(server.connection_string, None, server) as client:
@@ -158,14 +148,10 @@ def test_the_inventory_report_has_the_figures_the_command_prints(
 ) -> None:
     served = admin.get("/inventory/report").json()
 
-    async def expected() -> dict[str, object]:
-        store = await open_store(aged[1], max_size=1)
-        try:
-            return (await inventory_report(store)).as_json()
-        finally:
-            await store.close()
+    async def expected(store: Store) -> dict[str, object]:
+        return (await inventory_report(store)).as_json()
 
-    assert served == asyncio.run(expected())
+    assert served == on_store(aged[1], expected)
     assert served["byState"]["purchased"] == 1 and served["total"] == sum(g["count"] for g in served["groups"])
 
 

@@ -20,18 +20,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from numberpool.core.model import NumberState
-from numberpool.core.seed import SeedPlan, ensure_demo_inventory
-from numberpool.store import open_store
+from numberpool.store import Store, open_store
 from tests.conftest import server_data_dir
 from tests.test_clock import control_client
 from tests.support import postgres
 from tests.support.sdk import TOLL_FREE_CAPS, sync_client
 from tests.support.server import ServerProcess
-from tests.support.stores import fetch
+from tests.support.stores import demo_database_with_aging, on_store, violations
 
 from azure.communication.phonenumbers import PhoneNumberAssignmentType, PhoneNumberCapabilityType, PhoneNumberType
 
@@ -53,15 +51,7 @@ def aged(request: pytest.FixtureRequest, tmp_path: Path, tmp_path_factory: pytes
          development_ca: Path) -> Iterator[Aged]:
     database = postgres.create_database() if request.param == "postgres" else str(tmp_path / "aged.db")
 
-    async def prepare() -> None:
-        store = await open_store(database, max_size=1)
-        try:
-            await ensure_demo_inventory(store, SeedPlan(4, resuming=False))
-        finally:
-            await store.close()
-        await fetch(database, f"UPDATE offerings SET aging_days = {AGING_DAYS}")
-
-    asyncio.run(prepare())
+    demo_database_with_aging(database, AGING_DAYS)
     server = ServerProcess(server_data_dir(tmp_path_factory, development_ca, "aged"), "--database", database,
                            "--testing", "--sweep-seconds", "0.5").start()
     yield Aged(database, server)
@@ -71,26 +61,11 @@ def aged(request: pytest.FixtureRequest, tmp_path: Path, tmp_path_factory: pytes
 
 
 def _history(database: str, number: str) -> tuple[Any, list[Any]]:
-    async def read() -> tuple[Any, list[Any]]:
-        store = await open_store(database, max_size=1)
-        try:
-            async with store.read() as tx:
-                return await tx.get_number(number), await tx.history(number)
-        finally:
-            await store.close()
+    async def read(store: Store) -> tuple[Any, list[Any]]:
+        async with store.read() as tx:
+            return await tx.get_number(number), await tx.history(number)
 
-    return asyncio.run(read())
-
-
-def _violations(database: str) -> list[tuple[str, str]]:
-    async def read() -> list[tuple[str, str]]:
-        store = await open_store(database, max_size=1)
-        try:
-            return await store.violations()
-        finally:
-            await store.close()
-
-    return asyncio.run(read())
+    return on_store(database, read)
 
 
 def _rows(events: list[Any]) -> list[tuple[Any, ...]]:
@@ -159,7 +134,7 @@ def test_lifecycle_aging_history_and_export(aged: Aged, tmp_path: Path) -> None:
     assert events[2].reference.startswith("capabilities_") and events[2].detail.startswith("calling=inbound+outbound")
     assert events[3].reference.startswith("release_")
     assert round((number.aging_until - events[3].at).total_seconds()) == AGING_DAYS * 24 * 3600
-    assert _violations(database) == []
+    assert violations(database) == []
 
     # The operator's override, as docs/operators.md shows it.
     run = run_docs("Aging", database, tmp_path)
@@ -178,7 +153,7 @@ def test_lifecycle_aging_history_and_export(aged: Aged, tmp_path: Path) -> None:
         assert http.post(CLOCK, params=V, json={"advanceSeconds": 61}).status_code == 200
     _until(lambda: _history(database, SECOND)[0].state is NumberState.AVAILABLE)
     assert _rows(_history(database, SECOND)[1])[-1] == ("aging ended", "aging", "available", None, "system")
-    assert _violations(database) == []
+    assert violations(database) == []
 
     # History and export, as docs/operators.md shows them.
     run = run_docs("Audit trail", database, tmp_path)

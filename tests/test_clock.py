@@ -23,11 +23,12 @@ import pytest
 from numberpool.api.admin_auth import DEV_ADMIN_TOKEN
 from numberpool.core.model import NumberState
 from numberpool.core.timeutil import Clock, SharedClock
-from numberpool.store import open_store
+from numberpool.store import Store, open_store
 from tests.conftest import OTHER_KEY, OTHER_RESOURCE, server_data_dir, signed_client
 from tests.support import postgres
 from tests.support.acs import assert_acs_error
 from tests.support.server import ServerProcess
+from tests.support.stores import on_store, violations
 
 V = {"api-version": "2025-06-01"}
 CLOCK = "/_numberpool/clock"
@@ -60,27 +61,12 @@ def nodes(request: pytest.FixtureRequest, tmp_path: Path, tmp_path_factory: pyte
 
 
 def _states(database: str, numbers: list[str]) -> dict[str, NumberState]:
-    async def read() -> dict[str, NumberState]:
-        store = await open_store(database, max_size=1)
-        try:
-            async with store.transaction() as tx:
-                found = {n: await tx.get_number(n) for n in numbers}
-            return {n: p.state for n, p in found.items() if p is not None}
-        finally:
-            await store.close()
+    async def read(store: Store) -> dict[str, NumberState]:
+        async with store.transaction() as tx:
+            found = {n: await tx.get_number(n) for n in numbers}
+        return {n: p.state for n, p in found.items() if p is not None}
 
-    return asyncio.run(read())
-
-
-def _violations(database: str) -> list[tuple[str, str]]:
-    async def read() -> list[tuple[str, str]]:
-        store = await open_store(database, max_size=1)
-        try:
-            return await store.violations()
-        finally:
-            await store.close()
-
-    return asyncio.run(read())
+    return on_store(database, read)
 
 
 def control_client(server: ServerProcess, token: str = DEV_ADMIN_TOKEN) -> httpx.Client:
@@ -158,7 +144,7 @@ def test_the_sweep_returns_expired_holds_after_the_clock_moves(nodes: Nodes) -> 
         # Past the expiry: a sweep of either process returns them to the inventory for good.
         assert clock.post(CLOCK, json={"advanceSeconds": 31}).status_code == 200
         _until(lambda: set(_states(nodes.database, held).values()) == {NumberState.AVAILABLE})
-        assert _violations(nodes.database) == []
+        assert violations(nodes.database) == []
 
         # The expired search can no longer be bought, on either process.
         bought = a.post("/availablePhoneNumbers/:purchase", params=V, json={"searchId": search_id})
@@ -173,7 +159,7 @@ def test_the_sweep_returns_expired_holds_after_the_clock_moves(nodes: Nodes) -> 
         assert again.status_code == 202, again.text
         found = b.get(f"/availablePhoneNumbers/searchResults/{again.headers['search-id']}", params=V).json()
         assert set(held) <= set(found["phoneNumbers"])
-        assert _violations(nodes.database) == []
+        assert violations(nodes.database) == []
 
 
 def test_operations_report_their_timeline_on_the_shared_clock(tmp_path_factory: pytest.TempPathFactory,

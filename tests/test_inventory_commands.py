@@ -24,7 +24,7 @@ from numberpool.core import reservations
 from numberpool.core.context import Context
 from numberpool.core.model import OperationStatus
 from numberpool.store import open_store
-from tests.support.stores import T0, FrozenClock, fetch
+from tests.support.stores import FrozenClock, fetch, on_store, violations
 
 NL_CATALOG = """\
 [[countries]]
@@ -70,14 +70,7 @@ def np(url: str, capsys: pytest.CaptureFixture[str]):
 
 
 def assert_consistent(url: str) -> None:
-    async def violations() -> list[tuple[str, str]]:
-        store = await open_store(url)
-        try:
-            return await store.violations()
-        finally:
-            await store.close()
-
-    assert asyncio.run(violations()) == []
+    assert violations(url) == []
 
 
 def rows(url: str, sql: str) -> list[tuple]:
@@ -423,14 +416,7 @@ def test_progress_is_plain_periodic_lines_off_a_terminal(np, url, tmp_path, monk
 def test_withdraw_stamps_the_services_time_with_the_test_clock_moved(np, nl, url, tmp_path) -> None:
     np("inventory", "import", str(write(tmp_path / "n.csv", f"phoneNumber\n{AMSTERDAM[0]}\n")))
 
-    async def advance() -> None:
-        store = await open_store(url)
-        try:
-            await store.advance_clock(30 * 24 * 3600.0)
-        finally:
-            await store.close()
-
-    asyncio.run(advance())
+    on_store(url, lambda store: store.advance_clock(30 * 24 * 3600.0))
     assert np("inventory", "withdraw", AMSTERDAM[0]).code == 0
     [row] = list(csv.DictReader(io.StringIO(np("inventory", "export", "--state", "withdrawn").out)))
     since = datetime.fromisoformat(row["since"].replace("Z", "+00:00"))

@@ -17,7 +17,7 @@ import sqlite3
 import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -26,6 +26,8 @@ import pytest_asyncio
 
 from numberpool.core.timeutil import Clock
 from numberpool.store import Store, open_store
+
+T = TypeVar("T")
 
 ENGINES = ("sqlite", "postgres")
 POSTGRES_BASE_URL = os.environ.get("NUMBERPOOL_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -122,6 +124,33 @@ async def store(url: str) -> AsyncIterator[Store]:
     opened = await open_store(url)
     yield opened
     await opened.close()
+
+
+def on_store(url: str, work: Callable[[Store], Awaitable[T]]) -> T:
+    """`work` done on a store of its own on `url`, from synchronous test code (beside a server process)."""
+
+    async def run() -> T:
+        store = await open_store(url, max_size=1)
+        try:
+            return await work(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(run())
+
+
+def violations(url: str) -> list[tuple[str, str]]:
+    """The inventory invariant's breaches in the database behind `url` (none: [])."""
+    return on_store(url, lambda store: store.violations())
+
+
+def demo_database_with_aging(url: str, aging_days: int) -> str:
+    """`url` with the demo inventory (4 numbers per area code) whose offerings age released numbers."""
+    from numberpool.core.seed import SeedPlan, ensure_demo_inventory
+
+    on_store(url, lambda store: ensure_demo_inventory(store, SeedPlan(4, resuming=False)))
+    asyncio.run(fetch(url, f"UPDATE offerings SET aging_days = {aging_days}"))
+    return url
 
 
 async def fetch(url: str, sql: str) -> list[tuple[Any, ...]]:
