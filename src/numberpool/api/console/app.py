@@ -128,6 +128,7 @@ class Console:
             return self.problem(request, report if not report.ok else activity, "Overview")
         hours = activity.body["hours"]
         return self.render(request, "overview.html", title="Overview", report=report.body, stock=_stock(report.body),
+                           stock_height=charts.stock_height(len(_stock(report.body))),
                            searches=sum(h["searches"] for h in hours), purchases=sum(h["purchases"] for h in hours),
                            activity=hours, since=_hour(hours[0]["start"]) if hours else "")
 

@@ -44,13 +44,22 @@ def _render(chart: pygal.Graph) -> bytes:
     return b"<?xml version='1.0' encoding='utf-8'?>\n" + pygal_etree.tostring(tree, encoding="utf-8")
 
 
+STOCK_WIDTH = 1000
+ACTIVITY_SIZE = (1000, 320)
+
+
+def stock_height(rows: int) -> int:
+    """Room for one bar per country and type, and the legend."""
+    return 110 + 34 * max(rows, 1)
+
+
 def stock_chart(rows: list[tuple[str, dict[str, int]]], states: Sequence[str]) -> bytes:
     """A stacked bar per country and number type (`rows`: label, count per state)."""
     shown = [state for state in states if any(counts[state] for _, counts in rows)]
-    chart = _config(pygal.StackedBar(width=760, height=360, style=_style([STATE_COLOURS[s] for s in shown]),
-                                     legend_at_bottom=True, legend_at_bottom_columns=6, x_label_rotation=0,
-                                     print_values=False, show_y_guides=True, min_scale=4, max_scale=8,
-                                     margin=12, truncate_label=-1))
+    chart = _config(pygal.HorizontalStackedBar(
+        width=STOCK_WIDTH, height=stock_height(len(rows)), style=_style([STATE_COLOURS[s] for s in shown]),
+        legend_at_bottom=True, legend_at_bottom_columns=max(len(shown), 1), print_values=False, min_scale=4,
+        max_scale=8, margin=12, spacing=8, truncate_label=-1, truncate_legend=-1))
     chart.x_labels = [label for label, _ in rows]
     for state in shown:
         chart.add(state, [counts[state] for _, counts in rows])
@@ -61,11 +70,11 @@ def stock_chart(rows: list[tuple[str, dict[str, int]]], states: Sequence[str]) -
 
 def activity_chart(hours: list[tuple[datetime, int, int]]) -> bytes:
     """Searches and purchases per hour (`hours`: start, searches, purchases), oldest first."""
-    chart = _config(pygal.Line(width=760, height=300, style=_style(["#2563a8", "#2f7d4f"]), legend_at_bottom=True,
-                               x_label_rotation=0, show_minor_x_labels=False, dots_size=2.5, margin=12,
-                               min_scale=4, max_scale=8, include_x_axis=True, truncate_label=-1))
+    chart = _config(pygal.Bar(width=ACTIVITY_SIZE[0], height=ACTIVITY_SIZE[1], style=_style(["#2563a8", "#2f7d4f"]),
+                              legend_at_bottom=True, legend_at_bottom_columns=2, show_minor_x_labels=False, margin=12,
+                              min_scale=4, max_scale=8, truncate_label=-1, truncate_legend=-1))
     chart.x_labels = [start.strftime("%H:%M") for start, _, _ in hours]
-    chart.x_labels_major = [start.strftime("%H:%M") for start, _, _ in hours[::4]]
+    chart.x_labels_major = [start.strftime("%H:%M") for start, _, _ in hours[::3]]
     chart.add("searches", [searches for _, searches, _ in hours])
     chart.add("purchases", [purchases for _, _, purchases in hours])
     return _render(chart)
