@@ -1,6 +1,8 @@
 // numberpool console: partial updates. Every page works without this file; with it, an element
 // marked data-refresh="SECONDS" (with an id) is refreshed in place from the same page every
 // SECONDS while the tab is visible: the state counts of the Overview, the hit counts of Faults.
+// An element marked data-scroll-end starts scrolled to its right end (the latest hours of a chart
+// that scrolls sideways on a narrow screen).
 "use strict";
 
 (function () {
@@ -25,6 +27,9 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-scroll-end]").forEach(function (element) {
+      element.scrollLeft = element.scrollWidth;
+    });
     document.querySelectorAll("[data-refresh][id]").forEach(function (element) {
       const seconds = Number(element.getAttribute("data-refresh"));
       if (seconds > 0) {
