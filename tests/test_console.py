@@ -239,3 +239,14 @@ def test_a_numbers_page_walks_an_index_in_key_order_without_sorting(
         assert "TEMP B-TREE" not in plan, plan
         expected = "numbers_owned" if where.owner else "PRIMARY KEY"
         assert expected in plan, plan
+
+
+def test_the_console_guide_shows_every_screenshot_the_browser_tests_take() -> None:
+    from tests.test_console_browser import PAGES, WIDTHS  # noqa: PLC0415 (skips with that module without Chromium)
+
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "console.md").read_text(encoding="utf-8")
+    shown = set(re.findall(r"\(console/([a-z]+-[a-z]+)\.png\)", guide))
+    taken = {f"{page}-{width}" for page in [*PAGES, "login"] for width in WIDTHS}
+    assert shown <= taken, shown - taken
+    assert {f"{page}-wide" for page in ("login", "overview", "numbers", "number", "resources", "rotate", "faults")} <= shown
+    assert "numberpool serve --admin-token" in guide and CONSOLE + "/" in guide
