@@ -34,7 +34,8 @@ test: $(STAMP) tools
 	$(PY) -m pytest
 
 # wrk drives the benchmarks (and the benchmark smoke test); PgBouncer sits in front of PostgreSQL
-# in the scale-out tests (tests/test_scale_out.py). Debian's packages.
+# in the scale-out tests (tests/test_scale_out.py); Chromium runs the console's browser tests
+# (tests/test_console_browser.py, never Playwright's own browser download). Debian's packages.
 PGBOUNCER ?= /usr/sbin/pgbouncer
 tools:
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; } \
@@ -42,6 +43,8 @@ tools:
 	@test -x $(PGBOUNCER) || command -v pgbouncer >/dev/null 2>&1 \
 		|| { apt-get update -qq && apt-get install -y -qq --no-install-recommends pgbouncer; } \
 		|| echo "warning: could not install pgbouncer (apt-get pgbouncer); the PgBouncer test will fail" >&2
+	@test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium; } \
+		|| echo "warning: could not install chromium (apt-get chromium); the console's browser tests will skip (fail under CI)" >&2
 
 bench/prism/node_modules/.package-lock.json: bench/prism/package-lock.json
 	cd bench/prism && npm ci --no-audit --no-fund --loglevel=error

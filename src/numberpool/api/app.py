@@ -15,6 +15,7 @@ from starlette.types import Lifespan, Message, Receive, Scope, Send
 
 from numberpool.api import health, metrics_endpoint
 from numberpool.api.admin.app import AdminApi, admin_routes
+from numberpool.api.console.app import console_routes
 from numberpool.api.auth import Authenticator, ResourceSource
 from numberpool.api.call import DISCONNECT_STATUS, DISCONNECTED, SERVER_SEND, Api, error_response, header_map
 from numberpool.api.health import Readiness
@@ -171,7 +172,7 @@ def create_app(
     `entra`: also accept Microsoft Entra ID bearer tokens on the ACS routes (`serve --entra`).
     `metrics`: this process's instruments; served at `/metrics` unless `metrics_route` is False
     (`serve --metrics-port` serves them on a port of their own). `readiness`: what `/readyz` checks.
-    `admin`: mount the admin API (after the ACS routes, which keep their order and fast path).
+    `admin`: mount the admin API and its console (after the ACS routes, which keep their order and fast path).
     """
     api = Api(ctx, Authenticator(resources, entra=entra), skip_api_version_check=skip_api_version_check)
     routes = [  # the router tries them in order: the most requested first
@@ -199,6 +200,7 @@ def create_app(
         routes.append(metrics_endpoint.route(metrics, ctx))
     if admin is not None:
         routes += admin_routes(admin)
+        routes += console_routes(admin, testing)
     return _Application(
         routes=routes, exception_handlers={HTTPException: _http_error}, lifespan=lifespan, observer=Observer(metrics),
     )

@@ -66,6 +66,26 @@ class NumberCount(NamedTuple):
     count: int
 
 
+@dataclass(frozen=True)
+class NumberFilter:
+    """Which numbers a listing shows (api/admin/numbers.py): every given condition holds."""
+
+    prefix: str = "+"
+    """The E.164 text starts with it ('+' alone: every number)."""
+    state: str | None = None
+    country: str | None = None
+    owner: str | None = None
+
+
+class HourCount(NamedTuple):
+    """Activity in one hour: searches that held numbers (distinct search ids) and numbers purchased."""
+
+    hour: int
+    """Hours since the series' start (0 is its first hour)."""
+    searches: int
+    purchases: int
+
+
 class Transaction(Protocol):
     # catalog
     async def countries(self) -> list[Country]: ...
@@ -126,6 +146,19 @@ class Transaction(Protocol):
         self, since: float | None, until: float | None, after_id: int, limit: int
     ) -> list[NumberEvent]:
         """Up to `limit` events with id > `after_id` and `since <= at < until` (either bound optional), by id."""
+        ...
+
+    async def numbers_page(self, where: NumberFilter, after: str, limit: int) -> list[PhoneNumber]:
+        """Up to `limit` numbers matching `where` with phone_number > `after`, by phone_number (keyset paging)."""
+        ...
+
+    async def event_at_or_after(self, event_id: int) -> tuple[int, float] | None:
+        """The id and time of the first event with id >= `event_id` (None past the last)."""
+        ...
+
+    async def hourly_activity(self, from_id: int, since: float, hours: int) -> list[HourCount]:
+        """Held and purchased events with id >= `from_id` and `since <= at < since + hours h`, by hour;
+        hours without any are left out."""
         ...
 
     # searches

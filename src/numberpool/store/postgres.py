@@ -60,7 +60,9 @@ from numberpool.core.timeutil import to_epoch
 from numberpool.core.audit import imported_detail
 from numberpool.core.storage import (
     RESERVATION_RETENTION_SECONDS,
+    HourCount,
     NumberCount,
+    NumberFilter,
     OutOfStock,
     Pick,
     SearchRecord,
@@ -68,6 +70,7 @@ from numberpool.core.storage import (
 )
 from numberpool.store.invariant import INVARIANT_SQL
 from numberpool.store.migrations import migrations
+from numberpool.store import admin_queries
 from numberpool.store import postgres_events as events
 from numberpool.store.postgres_events import changing_sql, event_args
 from numberpool.store.postgres_options import postgres_options
@@ -408,6 +411,19 @@ class PostgresTransaction(PostgresResourceQueries):
         self, since: float | None, until: float | None, after_id: int, limit: int
     ) -> list[NumberEvent]:
         return await events.events_page(self._db, since, until, after_id, limit)
+
+    async def numbers_page(self, where: NumberFilter, after: str, limit: int) -> list[PhoneNumber]:
+        sql, args = admin_queries.numbers_page_sql(_NUMBER_COLUMNS, where, after, limit, lambda n: f"${n}")
+        return [number_from_row(tuple(row)) for row in await self._db.fetch(sql, *args)]
+
+    async def event_at_or_after(self, event_id: int) -> tuple[int, float] | None:
+        row = await self._db.fetchrow("SELECT id, at FROM number_events WHERE id >= $1 ORDER BY id LIMIT 1", event_id)
+        return (row[0], row[1]) if row else None
+
+    async def hourly_activity(self, from_id: int, since: float, hours: int) -> list[HourCount]:
+        sql = admin_queries.hourly_activity_sql("FLOOR({})::int", lambda n: f"${n}")
+        rows = await self._db.fetch(sql, since, from_id, since, since + hours * 3600)
+        return [HourCount(*row) for row in rows]
 
     # searches
 

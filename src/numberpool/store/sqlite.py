@@ -39,7 +39,9 @@ from numberpool.core.timeutil import to_epoch
 from numberpool.core.audit import imported_detail
 from numberpool.core.storage import (
     RESERVATION_RETENTION_SECONDS,
+    HourCount,
     NumberCount,
+    NumberFilter,
     OutOfStock,
     Pick,
     SearchRecord,
@@ -59,6 +61,7 @@ from numberpool.store.rows import (
     search_from_row,
     search_to_row,
 )
+from numberpool.store import admin_queries
 from numberpool.store import sqlite_events as events
 from numberpool.store.sqlite_group_commit import GroupCommit
 from numberpool.store.sqlite_inventory import SqliteInventory
@@ -254,6 +257,20 @@ class SqliteTransaction(SqliteResourceQueries):
         self, since: float | None, until: float | None, after_id: int, limit: int
     ) -> list[NumberEvent]:
         return events.events_page(self._db, since, until, after_id, limit)
+
+    async def numbers_page(self, where: NumberFilter, after: str, limit: int) -> list[PhoneNumber]:
+        sql, args = admin_queries.numbers_page_sql(_NUMBER_COLUMNS, where, after, limit, lambda n: "?")
+        return [number_from_row(row) for row in self._db.execute(sql, args).fetchall()]
+
+    async def event_at_or_after(self, event_id: int) -> tuple[int, float] | None:
+        row = self._db.execute("SELECT id, at FROM number_events WHERE id >= ? ORDER BY id LIMIT 1",
+                               (event_id,)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    async def hourly_activity(self, from_id: int, since: float, hours: int) -> list[HourCount]:
+        sql = admin_queries.hourly_activity_sql("CAST({} AS INTEGER)", lambda n: "?")
+        rows = self._db.execute(sql, (since, from_id, since, since + hours * 3600)).fetchall()
+        return [HourCount(*row) for row in rows]
 
     # searches
 

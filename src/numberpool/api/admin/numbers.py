@@ -9,12 +9,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from numberpool.api.admin.routing import AdminRequest, AdminRoute, Reply
-from numberpool.api.admin.schemas import TIMESTAMP
+from numberpool.api.admin.routing import AdminRequest, AdminRoute, QueryParam, Reply
+from numberpool.api.admin.schemas import RESOURCE_ID_SCHEMA, TIMESTAMP
 from numberpool.core.aging import release_aging
 from numberpool.core.audit import number_history, phone_number, service_now
 from numberpool.core.context import Context
 from numberpool.core.errors import invalid_input, not_found
+from numberpool.core.number_listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, numbers_page
+from numberpool.core.storage import NumberFilter
 from numberpool.numbering.e164 import MAX_E164_DIGITS
 from numberpool.core.model import AssignmentType, Direction, NumberEvent, NumberState, NumberType, PhoneNumber
 
@@ -80,6 +82,18 @@ NUMBER: dict[str, Any] = {
         "history": {"type": "array", "items": EVENT, "description": "its audit events, oldest first"},
     },
 }
+NUMBER_PAGE: dict[str, Any] = {
+    "type": "object",
+    "required": ["value"],
+    "additionalProperties": False,
+    "properties": {
+        "value": {"type": "array", "items": {**NUMBER, "required": ["phoneNumber", "state"],
+                                             "properties": {k: v for k, v in NUMBER["properties"].items()
+                                                            if k != "history"}}},
+        "continuation": {"type": "string", "description": "present when more numbers follow"},
+    },
+}
+_PREFIX: dict[str, Any] = {"type": "string", "pattern": f"^\\+?[0-9]{{1,{MAX_E164_DIGITS}}}$"}
 RELEASE_AGING_REQUEST: dict[str, Any] = {
     "type": "object",
     "required": ["phoneNumbers"],
@@ -139,6 +153,17 @@ def number_json(number: PhoneNumber) -> dict[str, Any]:
     return body
 
 
+def _continuation(last: str) -> str:
+    """The next page starts after this number: its digits are the token (any digits make a valid one)."""
+    return last.removeprefix("+")
+
+
+def _number_filter(call: AdminRequest) -> NumberFilter:
+    prefix = call.query("prefix") or ""
+    return NumberFilter(prefix="+" + prefix.removeprefix("+"), state=call.query("state"),
+                        country=call.query("country"), owner=call.query("resource"))
+
+
 def _e164(raw: str, target: str) -> str:
     try:
         return phone_number(raw)
@@ -162,9 +187,29 @@ def routes(ctx: Context) -> list[AdminRoute]:
         ended = set(released)
         return Reply(200, {"released": released, "notAging": [n for n in dict.fromkeys(numbers) if n not in ended]})
 
+    async def list_numbers(call: AdminRequest) -> Reply:
+        size = int(call.query("pageSize") or DEFAULT_PAGE_SIZE)
+        found, more = await numbers_page(ctx.store, _number_filter(call), "+" + (call.query("continuation") or ""), size)
+        body: dict[str, Any] = {"value": [number_json(number) for number in found]}
+        if more:
+            body["continuation"] = _continuation(found[-1].phone_number)
+        return Reply(200, body)
+
     # The action is `numbers:releaseAging`, not `numbers/release-aging`: the latter is also a
     # `numbers/{phoneNumber}` path, so GET would be allowed on it.
     return [
+        AdminRoute("GET", "/numbers", "Numbers_List",
+                   "The numbers matching every filter given, in E.164 order, a page at a time (keyset paging)",
+                   list_numbers, {200: ("A page of numbers; `continuation` fetches the next", NUMBER_PAGE)},
+                   query=(QueryParam("prefix", _PREFIX, "E.164 text the number starts with ('+' optional)"),
+                          QueryParam("state", {"enum": [s.value for s in NumberState]}, "only numbers in this state"),
+                          QueryParam("country", {"type": "string", "pattern": "^[A-Z]{2}$"},
+                                     "ISO 3166 country code, e.g. US"),
+                          QueryParam("resource", RESOURCE_ID_SCHEMA, "only numbers this resource owns"),
+                          QueryParam("pageSize", {"type": "string", "pattern": "^([1-9][0-9]{0,2}|1000)$"},
+                                     f"numbers per page, 1 to {MAX_PAGE_SIZE} (default {DEFAULT_PAGE_SIZE})"),
+                          QueryParam("continuation", {"type": "string", "pattern": f"^[0-9]{{1,{MAX_E164_DIGITS}}}$"},
+                                     "the previous page's continuation"))),
         AdminRoute("GET", "/numbers/{phoneNumber}", "Numbers_Get",
                    "A number's state, owner, offering, cost and aging, with its audit history",
                    show_number, {200: ("The number and its events", NUMBER)},
