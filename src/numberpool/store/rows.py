@@ -6,6 +6,8 @@ each engine), so one mapping serves them.
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Sequence
 from typing import Any
 
@@ -162,3 +164,9 @@ def event_from_row(row: Sequence[Any]) -> NumberEvent:
 def capabilities_detail(capabilities: Capabilities) -> str:
     """What a `capabilities updated` event says it changed to."""
     return f"calling={capabilities.calling.value} sms={capabilities.sms.value}"
+
+
+def numbered(sql: str) -> str:
+    """SQL written with `?` marks (shared by both engines) with PostgreSQL's $1, $2, ... instead."""
+    counter = iter(range(1, 10_000))
+    return re.sub(r"\?", lambda _: f"${next(counter)}", sql)
