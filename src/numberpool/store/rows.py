@@ -7,7 +7,6 @@ each engine), so one mapping serves them.
 from __future__ import annotations
 
 import re
-
 from collections.abc import Sequence
 from typing import Any
 

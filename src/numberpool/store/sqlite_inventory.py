@@ -116,21 +116,22 @@ class SqliteInventory:
         return before
 
     async def export(self, where: ExportFilter) -> AsyncIterator[list[ExportRow]]:
-        clauses, params = [], []
+        clauses, params = ["n.phone_number > ?"], [""]
         for column, value in (("n.state", where.state), ("n.country", where.country), ("n.owner", where.resource)):
             if value is not None:
                 clauses.append(f"{column} = ?")
                 params.append(value)
-        sql = EXPORT_SQL + (" WHERE " + " AND ".join(clauses) if clauses else "") + " ORDER BY n.phone_number"
-        # A cursor of its own: the rows stream from the database, never all in memory.
-        async with self._commits.quiet():
-            cursor = self._db.cursor()
-            try:
-                cursor.execute(sql, params)
-                while rows := cursor.fetchmany(_EXPORT_BATCH):
-                    yield rows
-            finally:
-                cursor.close()
+        sql = EXPORT_SQL + " WHERE " + " AND ".join(clauses) + f" ORDER BY n.phone_number LIMIT {_EXPORT_BATCH}"
+        # A page at a time after the last number sent: the connection is free between pages, so a
+        # server streaming an export to a slow client goes on answering everyone else.
+        while True:
+            async with self._commits.quiet():
+                rows = self._db.execute(sql, params).fetchall()
+            if rows:
+                yield rows
+            if len(rows) < _EXPORT_BATCH:
+                return
+            params[0] = rows[-1][0]
 
     async def report(self) -> list[ReportRow]:
         async with self._commits.quiet():
