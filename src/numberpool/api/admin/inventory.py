@@ -17,7 +17,7 @@ from numberpool.core.audit import service_now
 from numberpool.core.context import Context
 from numberpool.core.errors import invalid_input
 from numberpool.core.inventory_export import export_csv
-from numberpool.core.inventory_import import MAX_RANGE, NumbersFileError, Rejection, import_range
+from numberpool.core.inventory_import import NumbersFileError, Rejection, import_range
 from numberpool.core.inventory_report import STATES, inventory_report
 from numberpool.core.inventory_store import ExportFilter
 from numberpool.core.inventory_withdraw import withdraw_numbers
@@ -47,6 +47,9 @@ REPORT: dict[str, Any] = {
 }
 
 
+MAX_API_RANGE = 100_000
+"""Numbers one add-range request may add (it runs in the request); more: an import, or the command line."""
+_STRICT_E164: dict[str, Any] = {"type": "string", "pattern": "^\\+[1-9][0-9]{6,14}$"}
 SHOWN_REJECTS = 100
 """Rejected numbers an add-range answer lists (the count covers them all)."""
 ADD_RANGE_REQUEST: dict[str, Any] = {
@@ -54,9 +57,8 @@ ADD_RANGE_REQUEST: dict[str, Any] = {
     "required": ["first", "last"],
     "additionalProperties": False,
     "properties": {
-        "first": {**E164_TEXT, "description": "the first number, E.164"},
-        "last": {**E164_TEXT, "description": "the last number, E.164, same country code and length"},
-        "force": {"type": "boolean", "description": f"allow a range of more than {MAX_RANGE} numbers"},
+        "first": {**_STRICT_E164, "description": "the first number, E.164"},
+        "last": {**_STRICT_E164, "description": "the last number, E.164, same country code and length"},
         "dryRun": {"type": "boolean", "description": "check and count, change nothing"},
     },
 }
@@ -110,10 +112,13 @@ def routes(ctx: Context) -> list[AdminRoute]:
             if len(shown) < SHOWN_REJECTS:
                 shown.append({"phoneNumber": rejection.phone_number, "error": rejection.reason})
 
-        first, last = (e164_number(call.body[name], name) for name in ("first", "last"))
+        first, last = call.body["first"], call.body["last"]
+        if int(last[1:]) - int(first[1:]) >= MAX_API_RANGE:
+            raise invalid_input(f"the range holds more than {MAX_API_RANGE} numbers, the most one request adds;"
+                                " import them as a file (POST /inventory/imports) or with the command line")
         try:
-            summary = await import_range(ctx.store, first, last, force=call.body.get("force", False),
-                                         dry_run=call.body.get("dryRun", False), on_reject=on_reject)
+            summary = await import_range(ctx.store, first, last, dry_run=call.body.get("dryRun", False),
+                                         on_reject=on_reject)
         except NumbersFileError as exc:
             raise invalid_input(str(exc)) from None
         return Reply(200, {"dryRun": summary.dry_run, "rows": summary.rows, "imported": summary.added,
@@ -135,7 +140,8 @@ def routes(ctx: Context) -> list[AdminRoute]:
                    "How many numbers there are, by state and by country, type, area code and state",
                    report, {200: ("The counts", REPORT)}),
         AdminRoute("POST", "/inventory:addRange", "Inventory_AddRange",
-                   "Add every number from first to last, as `numberpool inventory add-range` (in this request)",
+                   "Add every number from first to last, as `numberpool inventory add-range`, in this request"
+                   f" (at most {MAX_API_RANGE} numbers)",
                    add_range, {200: ("What was added", ADD_RANGE_RESULT)}, request=ADD_RANGE_REQUEST),
         AdminRoute("GET", "/inventory/export", "Inventory_Export",
                    "The numbers as CSV, streamed, as `numberpool inventory export` prints them",

@@ -11,7 +11,6 @@ from urllib.parse import urlencode
 from numberpool.api.admin.routing import PREFIX, AdminRequest, AdminRoute, QueryParam, Reply
 from numberpool.api.admin.schemas import RESOURCE_ID_SCHEMA, TIMESTAMP
 from numberpool.core.context import Context
-from numberpool.core.errors import invalid_input
 from numberpool.core.model import Operation, OperationStatus, OperationType
 from numberpool.core.storage import OperationQuery
 from numberpool.core.timeutil import from_epoch, to_epoch
@@ -19,6 +18,8 @@ from numberpool.core.timeutil import from_epoch, to_epoch
 DEFAULT_PAGE = 50
 MAX_PAGE = 200
 _AFTER = re.compile(r"([0-9]{1,12}(?:\.[0-9]{1,9})?)~([A-Za-z0-9_.-]{1,100})")
+AFTER: dict[str, Any] = {"type": "string", "pattern": f"^{_AFTER.pattern}$",
+                         "description": "continuation: from the previous page's nextLink"}
 
 OPERATION: dict[str, Any] = {
     "type": "object",
@@ -67,8 +68,7 @@ def routes(ctx: Context) -> list[AdminRoute]:
         before = None
         if (after := call.query("after")) is not None:
             match = _AFTER.fullmatch(after)
-            if match is None:
-                raise invalid_input("after is not a continuation this API gave (use the nextLink).", target="after")
+            assert match is not None  # the query's schema admits nothing else
             before = (float(match[1]), match[2])
         now = ctx.clock.now()
         query = OperationQuery(to_epoch(now), limit, call.query("resource"),
@@ -93,6 +93,5 @@ def routes(ctx: Context) -> list[AdminRoute]:
                           QueryParam("resource", RESOURCE_ID_SCHEMA, "only this resource's"),
                           QueryParam("status", {"enum": [s.value for s in OperationStatus]},
                                      "only those with this status now"),
-                          QueryParam("after", {"type": "string", "maxLength": 200},
-                                     "continuation: from the previous page's nextLink"))),
+                          QueryParam("after", AFTER, "continuation: from the previous page's nextLink"))),
     ]
