@@ -85,6 +85,14 @@ async def start_import(store: Store, spool: BinaryIO, total: int, *, dry_run: bo
     return job
 
 
+async def stop_imports() -> None:
+    """Stop this process's running imports (the server is stopping): each records itself interrupted."""
+    running = list(_running)
+    for task in running:
+        task.cancel()
+    await asyncio.gather(*running, return_exceptions=True)
+
+
 class _Recorder:
     """The rejected rows not yet written, and how many were written before them."""
 
