@@ -89,3 +89,29 @@ def test_a_server_killed_mid_import_leaves_the_job_interrupted_and_the_store_con
                 server.stop()
         if engine == "postgres":
             postgres.drop_database(url)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_server_stopped_mid_import_marks_the_job_interrupted_at_once(
+    engine: str, tmp_path_factory: pytest.TempPathFactory, development_ca: Any
+) -> None:
+    data_dir = server_data_dir(tmp_path_factory, development_ca, f"numberpool-import-stop-{engine}")
+    url = postgres.create_database() if engine == "postgres" else str(data_dir / "numberpool.db")
+    flags = ("--inventory-size", "5", "--admin-token", ADMIN_TOKEN, *(("--database", url) if engine == "postgres" else ()))
+    body = ("phoneNumber\n" + "".join(f"+{FIRST + i}\n" for i in range(ROWS))).encode()
+    server = ServerProcess(data_dir, *flags, engine=engine).start()
+    try:
+        with admin_client(server) as admin:
+            started = admin.post("/inventory/imports", content=body, headers={"Content-Type": "text/csv"})
+            job_id = started.json()["id"]
+            _until(lambda: admin.get(f"/inventory/imports/{job_id}").json()["rowsRead"] > 0, "the first rows")
+        server.stop()  # SIGTERM: the graceful shutdown
+        assert not [line for line in server.output if "Traceback" in line], "\n".join(server.output[-50:])
+        (state, code), = asyncio.run(fetch(url, f"SELECT state, error_code FROM import_jobs WHERE id = '{job_id}'"))
+        if state != "succeeded":  # unless it finished before the signal came
+            assert (state, code) == ("interrupted", "Interrupted")
+        assert asyncio.run(_violations(url)) == []
+    finally:
+        server.stop()
+        if engine == "postgres":
+            postgres.drop_database(url)

@@ -144,8 +144,9 @@ class NumbersReader:
         except (csv.Error, UnicodeDecodeError) as exc:
             raise NumbersFileError(f"{self.path}:{reader.line_num + 1}: not CSV text ({_why(exc)})") from None
         finally:
-            self._read_at_close = binary.tell()
-            binary.close()
+            if not binary.closed:  # `close()` may have come first
+                self._read_at_close = binary.tell()
+                binary.close()
 
 
 def _rewound(stream: BinaryIO) -> io.BufferedReader:
