@@ -189,6 +189,7 @@ def test_add_range_export_and_withdraw(admin: httpx.Client) -> None:
     ({"first": "+14257350000", "last": "+442071234567"}, "different lengths"),
     ({"first": "+14257350000"}, "'last' is a required property"),
     ({"first": "+1", "last": "+1"}, "does not match"),
+    ({"first": "+14257350000", "last": "+14257450000"}, "more than 100000 numbers"),
 ])
 def test_add_range_refuses_bad_ranges(admin: httpx.Client, body: dict[str, str], message: str) -> None:
     assert message in assert_acs_error(admin.post("/inventory:addRange", json=body), 400, "InvalidInput")["message"]

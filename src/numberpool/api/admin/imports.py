@@ -24,7 +24,7 @@ from numberpool.core.inventory_import import NumbersFileError
 from numberpool.core.timeutil import from_epoch
 
 MAX_UPLOAD_BYTES = 1024**3
-"""The largest numbers file one request may upload (1 GiB: some 70 million bare numbers)."""
+"""The largest numbers file one request may upload (1 GiB: some 80 million bare numbers)."""
 DEFAULT_LIST = 20
 MAX_LIST = 100
 

@@ -17,7 +17,7 @@ from numberpool.core.audit import service_now
 from numberpool.core.context import Context
 from numberpool.core.errors import invalid_input
 from numberpool.core.inventory_export import export_csv
-from numberpool.core.inventory_import import NumbersFileError, Rejection, import_range
+from numberpool.core.inventory_import import NumbersFileError, Rejection, import_range, range_numbers
 from numberpool.core.inventory_report import STATES, inventory_report
 from numberpool.core.inventory_store import ExportFilter
 from numberpool.core.inventory_withdraw import withdraw_numbers
@@ -113,10 +113,11 @@ def routes(ctx: Context) -> list[AdminRoute]:
                 shown.append({"phoneNumber": rejection.phone_number, "error": rejection.reason})
 
         first, last = call.body["first"], call.body["last"]
-        if int(last[1:]) - int(first[1:]) >= MAX_API_RANGE:
-            raise invalid_input(f"the range holds more than {MAX_API_RANGE} numbers, the most one request adds;"
-                                " import them as a file (POST /inventory/imports) or with the command line")
         try:
+            range_numbers(first, last, force=True)  # its checks (one country, in order), before the size
+            if int(last[1:]) - int(first[1:]) >= MAX_API_RANGE:
+                raise invalid_input(f"the range holds more than {MAX_API_RANGE} numbers, the most one request adds;"
+                                    " import them as a file (POST /inventory/imports) or with the command line")
             summary = await import_range(ctx.store, first, last, dry_run=call.body.get("dryRun", False),
                                          on_reject=on_reject)
         except NumbersFileError as exc:
