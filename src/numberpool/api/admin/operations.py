@@ -13,7 +13,7 @@ from numberpool.api.admin.schemas import RESOURCE_ID_SCHEMA, TIMESTAMP
 from numberpool.core.context import Context
 from numberpool.core.model import Operation, OperationStatus, OperationType
 from numberpool.core.storage import OperationQuery
-from numberpool.core.timeutil import from_epoch, to_epoch
+from numberpool.core.timeutil import to_epoch
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 200
