@@ -49,7 +49,12 @@ def acs_status(server: ServerProcess, key: str) -> int:
 ADMIN_PATHS = [("GET", "/resources"), ("POST", "/resources"), ("GET", "/resources/devresource"),
                ("POST", "/resources/devresource/rotateKey"), ("DELETE", "/resources/devresource"),
                ("GET", "/openapi.json"), ("GET", "/numbers/+18002000000"), ("POST", "/numbers:releaseAging"),
-               ("GET", "/audit/events"), ("GET", "/inventory/report")]
+               ("GET", "/audit/events"), ("GET", "/inventory/report"), ("POST", "/inventory/imports"),
+               ("GET", "/inventory/imports"), ("GET", "/inventory/imports/00000000-0000-4000-8000-000000000000"),
+               ("GET", "/inventory/imports/00000000-0000-4000-8000-000000000000/rejects"),
+               ("POST", "/inventory:addRange"), ("GET", "/inventory/export"), ("POST", "/inventory:withdraw"),
+               ("GET", "/catalog"), ("PUT", "/catalog"), ("GET", "/operations"), ("GET", "/numbers"),
+               ("GET", "/activity")]
 
 
 @pytest.mark.parametrize(("method", "path"), ADMIN_PATHS)
@@ -219,7 +224,9 @@ def test_the_served_document_is_the_one_the_code_generates(admin: httpx.Client) 
     operations = {op["operationId"] for item in DOCUMENT["paths"].values() for op in item.values()}
     assert operations == {"Resources_List", "Resources_Create", "Resources_Get", "Resources_RotateKey",
                           "Resources_Delete", "Numbers_Get", "Numbers_ReleaseAging", "AuditEvents_Export",
-                          "Inventory_Report", "Numbers_List", "Activity_Hourly"}
+                          "Inventory_Report", "Numbers_List", "Activity_Hourly", "InventoryImports_Start",
+                          "InventoryImports_List", "InventoryImports_Get", "InventoryImports_Rejects", "Inventory_AddRange", "Inventory_Export", "Inventory_Withdraw",
+                          "Catalog_Export", "Catalog_Import", "Operations_List"}
 
 
 def test_answers_were_checked_against_the_document() -> None:

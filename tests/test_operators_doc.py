@@ -36,11 +36,11 @@ def doc_server(tmp_path_factory: pytest.TempPathFactory, development_ca: Any) ->
     process.stop()
 
 
-def run(script: str, **env: str) -> str:
+def run(script: str, cwd: Path | None = None, **env: str) -> str:
     environment = {k: v for k, v in os.environ.items() if k != "NUMBERPOOL_KEYS_SECRET"}
     environment["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{environment.get('PATH', '')}"
     done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True, timeout=300,
-                          env={**environment, **env})
+                          env={**environment, **env}, cwd=cwd)
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     return done.stdout
@@ -88,3 +88,40 @@ def test_the_admin_api_number_event_and_report_calls_run_as_written(doc_server: 
     assert report["total"] == sum(report["byState"].values()) > 0
     assert events and all(set(e) >= {"id", "at", "event", "actor"} for e in events)
     assert ("resource created", "devresource", "declared") in {(e["event"], e["resource"], e["detail"]) for e in events}
+
+
+IMPORTS = "Imports, the catalog and operations through the admin API"
+
+
+def _admin_variables(server: ServerProcess) -> str:
+    setup = shell_blocks("Admin API")[0]
+    return "".join(line + "\n" for line in setup.splitlines() if line.startswith(("API=", "AUTH=")))
+
+
+def test_the_admin_api_import_calls_run_as_written(doc_server: ServerProcess, tmp_path: Path) -> None:
+    block = shell_blocks(IMPORTS)[0]
+    out = run((_admin_variables(doc_server) + block).replace("https://127.0.0.1:8443", doc_server.endpoint),
+              cwd=tmp_path, NUMBERPOOL_ADMIN_TOKEN=ADMIN_TOKEN, CURL_CA_BUNDLE=str(doc_server.ca))
+    job, at = json.JSONDecoder().raw_decode(out)
+    assert job["state"] == "succeeded" and job["name"] == "numbers.csv", job
+    assert (job["rowsRead"], job["imported"], job["rejected"]) == (4, 2, 2)
+    rejects = out[at:].splitlines()
+    assert rejects[0] == "phoneNumber,numberType,error" and len(rejects) == 3
+    assert rejects[1].startswith("+14257360001,geographic,") and "appears earlier" in rejects[1]
+
+
+def test_the_admin_api_range_catalog_and_operations_calls_run_as_written(
+    doc_server: ServerProcess, tmp_path: Path
+) -> None:
+    block = shell_blocks(IMPORTS)[1]
+    variables = _admin_variables(doc_server)
+    outputs = [run((variables + line).replace("https://127.0.0.1:8443", doc_server.endpoint), cwd=tmp_path,
+                   NUMBERPOOL_ADMIN_TOKEN=ADMIN_TOKEN, CURL_CA_BUNDLE=str(doc_server.ca))
+               for line in block.splitlines()]
+    added, withdrawn, exported, saved, imported, operations = outputs
+    assert json.loads(added)["rows"] == 10 and json.loads(added)["rejected"] == 0
+    assert json.loads(withdrawn)["withdrawn"] + json.loads(withdrawn)["alreadyWithdrawn"] == ["+14257370009"]
+    assert exported.splitlines()[0].startswith("phoneNumber,") and "+14257370009," in exported
+    assert saved == "" and "[[offerings]]" in (tmp_path / "catalog.toml").read_text()
+    assert json.loads(imported)["summary"] == "catalog unchanged"
+    assert isinstance(json.loads(operations)["value"], list)

@@ -6,7 +6,6 @@ import argparse
 import csv
 import json
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TextIO
 
@@ -24,15 +23,12 @@ from numberpool.core.inventory_import import (
     import_range,
 )
 from numberpool.core.audit import service_now
+from numberpool.core.inventory_export import export_csv
 from numberpool.core.inventory_report import inventory_report
 from numberpool.core.inventory_store import ExportFilter
 from numberpool.core.inventory_withdraw import withdraw_numbers
 from numberpool.core.model import NumberState
 from numberpool.store import Store
-
-EXPORT_COLUMNS = ("phoneNumber", "numberType", "areaCode", "locality", "administrativeDivision", "state",
-                  "resource", "since", "cost", "currencyCode")
-
 
 def register(commands: argparse._SubParsersAction) -> None:
     inventory = commands.add_parser("inventory", help="the numbers for sale: import, export, withdraw, report")
@@ -154,24 +150,12 @@ def _add_range(args: argparse.Namespace) -> int:
     return run_with_store(args, work)
 
 
-def _since(epoch: float | None) -> str:
-    if epoch is None:
-        return ""
-    return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 def _export(args: argparse.Namespace) -> int:
     where = ExportFilter(args.state, args.country.upper() if args.country else None, args.resource)
 
     async def work(store: Store) -> int:
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(EXPORT_COLUMNS)
-        async for rows in store.inventory().export(where):
-            writer.writerows(
-                (number, kind, area, town or "", division or "", state, owner or "", _since(since),
-                 "" if cost is None else repr(float(cost)), currency or "")
-                for number, kind, area, town, division, state, owner, since, cost, currency in rows
-            )
+        async for lines in export_csv(store, where):
+            sys.stdout.write(lines)
         sys.stdout.flush()
         return 0
 

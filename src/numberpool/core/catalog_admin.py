@@ -21,6 +21,11 @@ from numberpool.core.storage import Store
 class CatalogConflict(ValueError):
     """The import would strand available numbers; the message says which and how to proceed."""
 
+    def __init__(self, message: str, stranded: list[str]) -> None:
+        super().__init__(message)
+        self.stranded = stranded
+        """Per country and type: how many available numbers would have no offering left."""
+
 
 @dataclass
 class CatalogImport:
@@ -93,7 +98,8 @@ async def import_catalog(store: Store, catalog: Catalog, *, force: bool = False,
     if conflicts and not force:
         raise CatalogConflict(
             f"{source}: refused: the file removes the last offering for {', '.join(conflicts)}"
-            " (they could no longer be sold); add the offering back, withdraw the numbers, or pass --force"
+            " (they could no longer be sold); add the offering back, withdraw the numbers, or pass --force",
+            conflicts,
         )
     result.stranded = conflicts
 

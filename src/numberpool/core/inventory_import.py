@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import phonenumbers
 
@@ -78,8 +79,10 @@ Progress = Callable[[int, int], None]
 class NumbersReader:
     """The rows of a numbers file, streamed, with their line numbers; `bytes_read` for progress."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, stream: BinaryIO | None = None) -> None:
         self.path = path
+        """The file, or with `stream` only the name its messages give."""
+        self._stream = stream
         self.header: list[str] = []
         self._binary: io.BufferedReader | None = None
         self._read_at_close = 0
@@ -97,9 +100,16 @@ class NumbersReader:
         assert self._binary is not None
         self._binary.close()
 
+    def close(self) -> None:
+        """Close the file before its rows are all read (an import cut short)."""
+        binary = self._binary
+        if binary is not None and not binary.closed:
+            self._read_at_close = binary.tell()
+            binary.close()
+
     def open(self) -> Iterator[tuple[int, list[str]]]:
         try:
-            binary = self.path.open("rb")
+            binary = self.path.open("rb") if self._stream is None else _rewound(self._stream)
         except FileNotFoundError:
             raise NumbersFileError(f"{self.path}: no such file") from None
         except IsADirectoryError:
@@ -134,8 +144,14 @@ class NumbersReader:
         except (csv.Error, UnicodeDecodeError) as exc:
             raise NumbersFileError(f"{self.path}:{reader.line_num + 1}: not CSV text ({_why(exc)})") from None
         finally:
-            self._read_at_close = binary.tell()
-            binary.close()
+            if not binary.closed:  # `close()` may have come first
+                self._read_at_close = binary.tell()
+                binary.close()
+
+
+def _rewound(stream: BinaryIO) -> io.BufferedReader:
+    stream.seek(0)
+    return stream  # type: ignore[return-value]  # a buffered file: it peeks, as open() gives
 
 
 def _why(exc: Exception) -> str:

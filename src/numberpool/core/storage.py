@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from typing import NamedTuple, Protocol
 
 from numberpool.core.faults import ListedRule, Rule
+from numberpool.core.import_job_store import ImportJobStore
 from numberpool.core.inventory_store import InventoryStore
 from numberpool.core.model import (
     AvailableNumber,
@@ -26,6 +27,7 @@ from numberpool.core.model import (
     NumberType,
     Offering,
     Operation,
+    OperationStatus,
     PhoneNumber,
     Reservation,
     Search,
@@ -84,6 +86,19 @@ class HourCount(NamedTuple):
     """Hours since the series' start (0 is its first hour)."""
     searches: int
     purchases: int
+
+
+@dataclass(frozen=True)
+class OperationQuery:
+    """A page of the newest operations (searches included), for the admin API."""
+
+    now: float
+    """The service time that decides what status an operation shows (`Operation.status_at`)."""
+    limit: int
+    resource: str | None = None
+    status: OperationStatus | None = None
+    before: tuple[float, str] | None = None
+    """(created_at, id) of the last operation of the previous page: only older ones."""
 
 
 class Transaction(Protocol):
@@ -214,6 +229,9 @@ class Transaction(Protocol):
     async def insert_operation(self, operation: Operation) -> None: ...
     async def get_operation(self, operation_id: str) -> Operation | None: ...
     async def delete_operation(self, operation_id: str) -> None: ...
+    async def recent_operations(self, query: OperationQuery) -> list[Operation]:
+        """Up to `query.limit` operations it selects, newest first (by created_at, then id)."""
+        ...
 
 
 class Store(Protocol):
@@ -302,6 +320,10 @@ class Store(Protocol):
 
     def inventory(self) -> InventoryStore:
         """The operations of the operator's inventory and catalog commands."""
+        ...
+
+    def import_jobs(self) -> ImportJobStore:
+        """The admin API's background inventory imports (core/import_jobs.py)."""
         ...
 
     async def close(self) -> None: ...

@@ -27,6 +27,7 @@ from numberpool.core.catalog_admin import CatalogConflict, import_catalog
 from numberpool.core.catalog_file import read_catalog
 from numberpool.core.context import Context
 from numberpool.core.faults import FaultBook
+from numberpool.core.import_jobs import stop_imports
 from numberpool.core.key_sealing import KeySealer, new_secret
 from numberpool.core.resource_cache import ResourceCache
 from numberpool.core.resource_registry import ResourceRegistry
@@ -153,6 +154,7 @@ def build_app(config: ServerConfig, metrics: Metrics | None = None) -> Starlette
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await stop_imports()
             await ctx.store.close()
 
     return create_app(

@@ -59,6 +59,7 @@ from numberpool.core.model import SYSTEM_ACTOR
 from numberpool.core.timeutil import to_epoch
 from numberpool.core.audit import imported_detail
 from numberpool.core.storage import (
+    OperationQuery,
     RESERVATION_RETENTION_SECONDS,
     HourCount,
     NumberCount,
@@ -71,13 +72,16 @@ from numberpool.core.storage import (
 from numberpool.store.invariant import INVARIANT_SQL
 from numberpool.store.migrations import migrations
 from numberpool.store import admin_queries
+from numberpool.store.operation_list import recent_operations_sql
 from numberpool.store import postgres_events as events
 from numberpool.store.postgres_events import changing_sql, event_args
 from numberpool.store.postgres_options import postgres_options
 from numberpool.store.postgres_testing import PostgresTesting
+from numberpool.store.postgres_import_jobs import PostgresImportJobs
 from numberpool.store.postgres_inventory import PostgresInventory
 from numberpool.store.postgres_resources import PostgresResourceQueries
 from numberpool.store.rows import (
+    numbered,
     capabilities_detail,
     number_from_row,
     operation_from_row,
@@ -602,6 +606,10 @@ class PostgresTransaction(PostgresResourceQueries):
     async def delete_operation(self, operation_id: str) -> None:
         await self._db.execute("DELETE FROM operations WHERE id = $1", operation_id)
 
+    async def recent_operations(self, query: OperationQuery) -> list[Operation]:
+        sql, params = recent_operations_sql(query)
+        return [operation_from_row(row) for row in await self._db.fetch(numbered(sql), *params)]
+
 
 _NUMBER_COLUMNS = (
     "phone_number, country, number_type, area_code, state, holder, hold_expires_at, owner, assignment,"
@@ -873,6 +881,10 @@ class PostgresStore(PostgresTesting):
     def inventory(self) -> PostgresInventory:
         """What the operator's inventory commands use (`core.inventory_store.InventoryStore`)."""
         return PostgresInventory(self._pool)
+
+    def import_jobs(self) -> PostgresImportJobs:
+        """The admin API's background inventory imports (`core.import_job_store.ImportJobStore`)."""
+        return PostgresImportJobs(self._pool)
 
     async def close(self) -> None:
         await self._pool.close()

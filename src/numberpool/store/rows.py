@@ -6,6 +6,7 @@ each engine), so one mapping serves them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -37,17 +38,24 @@ _EXPORT_SELECT = (
 )
 
 
-def export_query(where: ExportFilter, placeholder: Callable[[int], str]) -> tuple[str, list[str]]:
+def export_query(
+    where: ExportFilter, placeholder: Callable[[int], str], *, page: int | None = None,
+) -> tuple[str, list[str]]:
     """The export's statement and parameters, in number order; `placeholder(n)` spells the n-th
-    parameter in the engine's dialect (`?` or `$n`)."""
+    parameter in the engine's dialect (`?` or `$n`). With `page`, the statement reads that many
+    numbers after the first parameter (the last number of the previous page; "" to start)."""
     clauses: list[str] = []
     params: list[str] = []
+    if page is not None:
+        params.append("")
+        clauses.append(f"n.phone_number > {placeholder(1)}")
     for column, value in (("n.state", where.state), ("n.country", where.country), ("n.owner", where.resource)):
         if value is not None:
             params.append(value)
             clauses.append(f"{column} = {placeholder(len(params))}")
     where_sql = " WHERE " + " AND ".join(clauses) if clauses else ""
-    return _EXPORT_SELECT + where_sql + " ORDER BY n.phone_number", params
+    limit = f" LIMIT {page}" if page is not None else ""
+    return _EXPORT_SELECT + where_sql + " ORDER BY n.phone_number" + limit, params
 
 
 def number_from_row(row: tuple[Any, ...]) -> PhoneNumber:
@@ -184,3 +192,9 @@ def event_from_row(row: Sequence[Any]) -> NumberEvent:
 def capabilities_detail(capabilities: Capabilities) -> str:
     """What a `capabilities updated` event says it changed to."""
     return f"calling={capabilities.calling.value} sms={capabilities.sms.value}"
+
+
+def numbered(sql: str) -> str:
+    """SQL written with `?` marks (shared by both engines) with PostgreSQL's $1, $2, ... instead."""
+    counter = iter(range(1, 10_000))
+    return re.sub(r"\?", lambda _: f"${next(counter)}", sql)

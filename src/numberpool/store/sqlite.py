@@ -38,6 +38,7 @@ from numberpool.core.model import SYSTEM_ACTOR
 from numberpool.core.timeutil import to_epoch
 from numberpool.core.audit import imported_detail
 from numberpool.core.storage import (
+    OperationQuery,
     RESERVATION_RETENTION_SECONDS,
     HourCount,
     NumberCount,
@@ -48,6 +49,7 @@ from numberpool.core.storage import (
     hold_and_record,
 )
 from numberpool.store.invariant import INVARIANT_SQL
+from numberpool.store.operation_list import recent_operations_sql
 from numberpool.store.migrations import migrations
 from numberpool.store.rows import (
     capabilities_detail,
@@ -64,6 +66,7 @@ from numberpool.store.rows import (
 from numberpool.store import admin_queries
 from numberpool.store import sqlite_events as events
 from numberpool.store.sqlite_group_commit import GroupCommit
+from numberpool.store.sqlite_import_jobs import SqliteImportJobs
 from numberpool.store.sqlite_inventory import SqliteInventory
 from numberpool.store.sqlite_testing import SqliteTesting
 from numberpool.store.sqlite_resources import SqliteResourceQueries
@@ -442,6 +445,10 @@ class SqliteTransaction(SqliteResourceQueries):
     async def delete_operation(self, operation_id: str) -> None:
         self._db.execute("DELETE FROM operations WHERE id = ?", (operation_id,))
 
+    async def recent_operations(self, query: OperationQuery) -> list[Operation]:
+        sql, params = recent_operations_sql(query)
+        return [operation_from_row(row) for row in self._db.execute(sql, params)]
+
 
 _NUMBER_COLUMNS = (
     "phone_number, country, number_type, area_code, state, holder, hold_expires_at, owner, assignment,"
@@ -667,6 +674,10 @@ class SqliteStore(SqliteTesting):
     def inventory(self) -> SqliteInventory:
         """What the operator's inventory commands use (`core.inventory_store.InventoryStore`)."""
         return SqliteInventory(self._db, self._commits)
+
+    def import_jobs(self) -> SqliteImportJobs:
+        """The admin API's background inventory imports (`core.import_job_store.ImportJobStore`)."""
+        return SqliteImportJobs(self._db, self._commits)
 
     async def close(self) -> None:
         self._commits.commit()

@@ -110,16 +110,17 @@ class SqliteInventory:
         return before
 
     async def export(self, where: ExportFilter) -> AsyncIterator[list[ExportRow]]:
-        sql, params = export_query(where, lambda n: "?")
-        # A cursor of its own: the rows stream from the database, never all in memory.
-        async with self._commits.quiet():
-            cursor = self._db.cursor()
-            try:
-                cursor.execute(sql, params)
-                while rows := cursor.fetchmany(_EXPORT_BATCH):
-                    yield rows
-            finally:
-                cursor.close()
+        sql, params = export_query(where, lambda n: "?", page=_EXPORT_BATCH)
+        # A page at a time after the last number sent: the connection is free between pages, so a
+        # server streaming an export to a slow client goes on answering everyone else.
+        while True:
+            async with self._commits.quiet():
+                rows = self._db.execute(sql, params).fetchall()
+            if rows:
+                yield rows
+            if len(rows) < _EXPORT_BATCH:
+                return
+            params[0] = rows[-1][0]
 
     async def report(self) -> list[ReportRow]:
         async with self._commits.quiet():

@@ -7,7 +7,9 @@ from typing import Any
 
 from starlette.routing import Route
 
-from numberpool.api.admin import activity, audit_events, inventory, numbers, openapi, resources
+from numberpool.api.admin import (
+    activity, audit_events, catalog, imports, inventory, numbers, openapi, operations, resources,
+)
 from numberpool.api.admin.routing import AdminRequest, AdminRoute, Reply, starlette_routes
 from numberpool.core.context import Context
 from numberpool.core.resource_registry import ResourceRegistry
@@ -31,6 +33,9 @@ def declared_routes(admin: AdminApi) -> list[AdminRoute]:
         *audit_events.routes(admin.ctx),
         *inventory.routes(admin.ctx),
         *activity.routes(admin.ctx),
+        *imports.routes(admin.ctx),
+        *catalog.routes(admin.ctx),
+        *operations.routes(admin.ctx),
     ]
 
 

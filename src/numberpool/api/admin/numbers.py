@@ -23,7 +23,7 @@ from numberpool.core.model import AssignmentType, Direction, NumberEvent, Number
 MAX_NUMBERS = 1000
 """Numbers one release-aging request may name."""
 
-_E164_TEXT: dict[str, Any] = {"type": "string", "pattern": f"^\\+?[0-9]{{2,{MAX_E164_DIGITS}}}$",
+E164_TEXT: dict[str, Any] = {"type": "string", "pattern": f"^\\+?[0-9]{{2,{MAX_E164_DIGITS}}}$",
                               "description": "E.164, e.g. +14255550123 (the '+' may be omitted)"}
 _DIRECTION: dict[str, Any] = {"enum": [d.value for d in Direction]}
 EVENT: dict[str, Any] = {
@@ -98,7 +98,7 @@ RELEASE_AGING_REQUEST: dict[str, Any] = {
     "type": "object",
     "required": ["phoneNumbers"],
     "additionalProperties": False,
-    "properties": {"phoneNumbers": {"type": "array", "minItems": 1, "maxItems": MAX_NUMBERS, "items": _E164_TEXT}},
+    "properties": {"phoneNumbers": {"type": "array", "minItems": 1, "maxItems": MAX_NUMBERS, "items": E164_TEXT}},
 }
 RELEASE_AGING_RESULT: dict[str, Any] = {
     "type": "object",
@@ -164,7 +164,7 @@ def _number_filter(call: AdminRequest) -> NumberFilter:
                         country=call.query("country"), owner=call.query("resource"))
 
 
-def _e164(raw: str, target: str) -> str:
+def e164_number(raw: str, target: str) -> str:
     try:
         return phone_number(raw)
     except ValueError as exc:
@@ -173,7 +173,7 @@ def _e164(raw: str, target: str) -> str:
 
 def routes(ctx: Context) -> list[AdminRoute]:
     async def show_number(call: AdminRequest) -> Reply:
-        e164 = _e164(call.path("phoneNumber"), "phoneNumber")
+        e164 = e164_number(call.path("phoneNumber"), "phoneNumber")
         number, events = await number_history(ctx.store, e164)
         if number is None and not events:
             raise not_found(f"The inventory never had {e164}.", target="phoneNumber")
@@ -182,7 +182,7 @@ def routes(ctx: Context) -> list[AdminRoute]:
         return Reply(200, body)
 
     async def end_aging(call: AdminRequest) -> Reply:
-        numbers = [_e164(raw, f"phoneNumbers.{i}") for i, raw in enumerate(call.body["phoneNumbers"])]
+        numbers = [e164_number(raw, f"phoneNumbers.{i}") for i, raw in enumerate(call.body["phoneNumbers"])]
         released = await release_aging(ctx.store, numbers, await service_now(ctx.store))
         ended = set(released)
         return Reply(200, {"released": released, "notAging": [n for n in dict.fromkeys(numbers) if n not in ended]})
@@ -213,7 +213,7 @@ def routes(ctx: Context) -> list[AdminRoute]:
         AdminRoute("GET", "/numbers/{phoneNumber}", "Numbers_Get",
                    "A number's state, owner, offering, cost and aging, with its audit history",
                    show_number, {200: ("The number and its events", NUMBER)},
-                   path_params={"phoneNumber": _E164_TEXT}),
+                   path_params={"phoneNumber": E164_TEXT}),
         AdminRoute("POST", "/numbers:releaseAging", "Numbers_ReleaseAging",
                    "End the aging of these numbers now (event 'aging ended', actor admin); others are left as they are",
                    end_aging, {200: ("Which were released", RELEASE_AGING_RESULT)}, request=RELEASE_AGING_REQUEST),

@@ -14,7 +14,7 @@ _ERROR_DESCRIPTIONS = {
     404: "Not found (also every admin path when no admin token is configured)",
     409: "Conflicts with the current state",
     413: "The body is too large",
-    415: "The body is not JSON",
+    415: "The body is not of the media type this operation takes",
 }
 
 
@@ -51,15 +51,18 @@ def _operation(route: AdminRoute) -> dict[str, Any]:
         operation["parameters"] = parameters
     if route.request is not None:
         operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": route.request}}}
+    if route.body_media is not None:
+        operation["requestBody"] = {"required": True, "content": {route.body_media: {"schema": {"type": "string"}}}}
     responses: dict[str, Any] = {}
     for status, (description, schema) in route.responses.items():
         responses[str(status)] = {"description": description}
         if schema is not None:
             responses[str(status)]["content"] = {media: {"schema": schema} for media in route.produces}
     statuses = {401, 404, *route.errors}  # 404: every admin path, when no admin token is configured
-    if route.request is not None or parameters:
+    has_body = route.request is not None or route.body_media is not None
+    if has_body or parameters:
         statuses.add(400)
-    if route.request is not None:
+    if has_body:
         statuses |= {413, 415}
     for status in sorted(statuses):
         responses[str(status)] = {

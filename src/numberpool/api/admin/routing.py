@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +43,16 @@ class AdminRequest:
 
     def query(self, name: str) -> str | None:
         return query_params(self.request.scope.get("query_string", b"")).get(name)
+
+    async def chunks(self, limit: int) -> AsyncIterator[bytes]:
+        """The raw body of a route that declares `body_media`, as it arrives; 413 past `limit` bytes."""
+        size = 0
+        async for chunk in self.request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise too_large(limit)
+            if chunk:
+                yield chunk
 
     @property
     def endpoint(self) -> str:
@@ -85,6 +96,9 @@ class AdminRoute:
     """The client error statuses this route answers besides 401 and 404 (every route) and 400 (with input)."""
     produces: tuple[str, ...] = ("application/json",)
     """The media types of the success bodies (a stream may offer several, chosen by a query parameter)."""
+    body_media: str | None = None
+    """A body that is not JSON (a file: text/csv, application/toml), left unread for the handler
+    (`AdminRequest.chunks`); the request must say this Content-Type."""
 
 
 class AdminEndpoint:
@@ -111,7 +125,11 @@ class AdminEndpoint:
     async def _answer(self, request: Request) -> Response:
         headers = header_map(request.scope)
         check_admin(headers.get("authorization"), self.token, request.url.path)
-        body = await self._body(request, headers)
+        if self.route.body_media is not None:
+            _check_media_type(headers, self.route.body_media)
+            body = None
+        else:
+            body = await self._body(request, headers)
         for name, schema in self.route.path_params.items():
             _check_value(request.path_params[name], schema, name)
         query = query_params(request.scope.get("query_string", b""))
@@ -134,14 +152,11 @@ class AdminEndpoint:
         async for chunk in request.stream():
             raw += chunk
             if len(raw) > MAX_BODY_BYTES:
-                raise AcsError("RequestEntityTooLarge", f"The request body exceeds {MAX_BODY_BYTES} bytes.", status=413)
+                raise too_large(MAX_BODY_BYTES)
         if self._validator is None:
             return None
         if raw:
-            media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-            if media_type != "application/json":
-                raise AcsError("UnsupportedMediaType", f"Content-Type must be application/json, not '{media_type}'.",
-                               status=415)
+            _check_media_type(headers, "application/json")
         try:
             body = json.loads(raw) if raw else None
         except (UnicodeDecodeError, json.JSONDecodeError):
@@ -155,16 +170,33 @@ class AdminEndpoint:
         return body
 
 
+def too_large(limit: int) -> AcsError:
+    return AcsError("RequestEntityTooLarge", f"The request body exceeds {limit} bytes.", status=413)
+
+
+def _check_media_type(headers: dict[str, str], expected: str) -> None:
+    media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type != expected:
+        raise AcsError("UnsupportedMediaType", f"Content-Type must be {expected}, not '{_short(media_type)}'.",
+                       status=415)
+
+
 _BOOLEAN_TEXT = {"true", "false"}
+_INTEGER_TEXT = re.compile(r"-?[0-9]{1,9}")
 
 
 def _check_value(value: str, schema: dict[str, Any], name: str) -> None:
-    """A path or query value against its (string or boolean) schema."""
+    """A path or query value against its (string, integer or boolean) schema."""
     if schema.get("type") == "boolean":
         if value not in _BOOLEAN_TEXT:
             raise invalid_input(f"{name} must be true or false.", target=name)
         return
-    error = best_match(Draft202012Validator(schema).iter_errors(value))
+    checked: Any = value
+    if schema.get("type") == "integer":
+        if not _INTEGER_TEXT.fullmatch(value):
+            raise invalid_input(f"{name} must be a whole number.", target=name)
+        checked = int(value)
+    error = best_match(Draft202012Validator(schema).iter_errors(checked))
     if error is not None:
         raise invalid_input(f"{name}: {_short(error.message)}", target=name)
 
