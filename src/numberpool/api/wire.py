@@ -57,13 +57,15 @@ def country(c: Country) -> dict[str, str]:
 
 
 def locality(town: Town) -> dict[str, Any]:
-    body: dict[str, Any] = {"localizedName": town.name}
-    if town.division is not None:
-        body["administrativeDivision"] = {
-            "localizedName": town.division.name,
-            "abbreviatedName": town.division.abbreviated,
-        }
-    return body
+    """A locality without a division says so with null (Java getMobileAreaCodes, 2025-06-18)."""
+    division = town.division
+    return {
+        "localizedName": town.name,
+        "administrativeDivision": None if division is None else {
+            "localizedName": division.name,
+            "abbreviatedName": division.abbreviated,
+        },
+    }
 
 
 def offering(o: Offering) -> dict[str, Any]:
