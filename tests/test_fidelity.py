@@ -49,18 +49,27 @@ class World:
     def set_up(self) -> None:
         self.values["us_search"] = self._search("US", US_TOLL_FREE)
         self.values["fr_search"] = self._search("FR", FR_TOLL_FREE)
-        owned_search = self._search("US", US_TOLL_FREE)
-        self.values["owned_search"] = owned_search
-        bought = self.client.post("/availablePhoneNumbers/:purchase", params=v(NEWEST), json={"searchId": owned_search})
-        assert bought.status_code == 202, bought.text
-        assert poll(self.client, bought.headers["Operation-Location"], NEWEST)[-1].json()["status"] == "succeeded"
-        result = self.client.get(f"/availablePhoneNumbers/searchResults/{owned_search}", params=v(NEWEST)).json()
-        self.values["owned"] = result["phoneNumbers"][0]
-        self.numbers.append(self.values["owned"])
+        self.values["owned_search"], self.values["owned"] = self._buy()
+        _, released = self._buy()
+        release = self.client.delete(f"/phoneNumbers/{released}", params=v(NEWEST))
+        assert release.status_code == 202, release.text
+        assert poll(self.client, release.headers["Operation-Location"], NEWEST)[-1].json()["status"] == "succeeded"
+        self.values["release_operation"] = release.headers["operation-id"]
         self.values["fr_reservation"] = self._reservation("FR")
         deleted = self._reservation(None)
         assert self.client.delete(f"/availablePhoneNumbers/reservations/{deleted}", params=v(NEWEST)).status_code == 204
         self.values["deleted_reservation"] = deleted
+
+    def _buy(self) -> tuple[str, str]:
+        """A US toll-free number bought by the resource: the search id and the number."""
+        search_id = self._search("US", US_TOLL_FREE)
+        bought = self.client.post("/availablePhoneNumbers/:purchase", params=v(NEWEST), json={"searchId": search_id})
+        assert bought.status_code == 202, bought.text
+        assert poll(self.client, bought.headers["Operation-Location"], NEWEST)[-1].json()["status"] == "succeeded"
+        result = self.client.get(f"/availablePhoneNumbers/searchResults/{search_id}", params=v(NEWEST)).json()
+        number: str = result["phoneNumbers"][0]
+        self.numbers.append(number)
+        return search_id, number
 
     def _search(self, country: str, plan: dict[str, Any]) -> str:
         started = start_search(self.client, NEWEST, country, 1, plan)
