@@ -50,6 +50,11 @@ class World:
         self.values["us_search"] = self._search("US", US_TOLL_FREE)
         self.values["fr_search"] = self._search("FR", FR_TOLL_FREE)
         self.values["owned_search"], self.values["owned"] = self._buy()
+        update = self.client.patch(f"/phoneNumbers/{self.values['owned']}/capabilities", params=v(NEWEST),
+                                   json={"calling": "inbound+outbound"}, headers=MERGE_PATCH)
+        assert update.status_code == 202, update.text
+        assert poll(self.client, update.headers["Operation-Location"], NEWEST)[-1].json()["status"] == "succeeded"
+        self.values["capabilities_operation"] = update.headers["operation-id"]
         _, released = self._buy()
         release = self.client.delete(f"/phoneNumbers/{released}", params=v(NEWEST))
         assert release.status_code == 202, release.text
