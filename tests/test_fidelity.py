@@ -60,7 +60,9 @@ class World:
         assert release.status_code == 202, release.text
         assert poll(self.client, release.headers["Operation-Location"], NEWEST)[-1].json()["status"] == "succeeded"
         self.values["release_operation"] = release.headers["operation-id"]
+        self.values["owned_id"] = self.values["owned"].lstrip("+")
         self.values["fr_reservation"] = self._reservation("FR")
+        self.values["empty_reservation"] = self._reservation(None)
         deleted = self._reservation(None)
         assert self.client.delete(f"/availablePhoneNumbers/reservations/{deleted}", params=v(NEWEST)).status_code == 204
         self.values["deleted_reservation"] = deleted

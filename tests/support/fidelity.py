@@ -146,10 +146,17 @@ def _judge_success(row: dict[str, Any], response: httpx.Response, values: dict[s
             if key not in body or body[key] is not None:
                 problems.append(f"{key} is not present with null")
         for key, value in render(row.get("values", {}), values).items():
-            if body.get(key) != value:
-                problems.append(f"{key}: {body.get(key)!r} != {value!r}")
+            if _lookup(body, key) != value:
+                problems.append(f"{key}: {_lookup(body, key)!r} != {value!r}")
     verdict.agreed["shape"] = not problems
     verdict.notes += [f"shape: {p}" for p in problems]
+
+
+def _lookup(body: Any, key: str) -> Any:
+    """A value by key, or by a dotted path into nested objects (`phoneNumbers.14255550100.error.code`)."""
+    for part in key.split("."):
+        body = body.get(part) if isinstance(body, dict) else None
+    return body
 
 
 def rates(verdicts: list[Verdict], rows: dict[str, dict[str, Any]]) -> dict[str, tuple[int, int]]:

@@ -185,9 +185,22 @@ def too_many_operator_numbers() -> AcsError:
 
 RESERVATION_NOT_FOUND_MESSAGE = "The reservation was not found and the operation could not be completed."
 
+# A number a reservation could not take: the error on that number in the 207 answer (recorded 2025-04-25).
+NUMBER_NOT_AVAILABLE = "NumberNotAvailable"
+NUMBER_NOT_AVAILABLE_MESSAGE = "The number selected is not available. Please select a different number."
+
 
 def reservation_not_found() -> AcsError:
     return not_found(RESERVATION_NOT_FOUND_MESSAGE, code="ReservationNotFound")
+
+
+def reservation_is_empty() -> AcsError:
+    """Purchasing a reservation that holds no number; checked before the do-not-resell agreement (recorded 2025-04-25)."""
+    return AcsError(
+        "ReservationIsEmpty",
+        "The reservation does not contain any phone numbers and a purchase could not be started.",
+        status=400,
+    )
 
 
 # --- operations -----------------------------------------------------------------------
