@@ -63,6 +63,7 @@ class World:
         self.values["owned_id"] = self.values["owned"].lstrip("+")
         self.values["fr_reservation"] = self._reservation("FR")
         self.values["empty_reservation"] = self._reservation(None)
+        self.values["us_reservation"] = self._reservation("US")
         deleted = self._reservation(None)
         assert self.client.delete(f"/availablePhoneNumbers/reservations/{deleted}", params=v(NEWEST)).status_code == 204
         self.values["deleted_reservation"] = deleted
@@ -114,6 +115,14 @@ class World:
             if found.status_code == 200:
                 self.numbers += found.json()["phoneNumbers"]
             self.client.delete(f"/phoneNumbers/operations/search_{search_id}", params=v(NEWEST))
+        for reservation_id in self.reservations:  # what a replayed reservation purchase bought
+            purchase = f"/phoneNumbers/operations/reservationPurchase_{reservation_id}?api-version={NEWEST}"
+            if self.client.get(purchase).status_code == 200:
+                poll(self.client, purchase, NEWEST)
+            found = self.client.get(f"/availablePhoneNumbers/reservations/{reservation_id}", params=v(NEWEST))
+            if found.status_code == 200:
+                self.numbers += [n["phoneNumber"] for n in found.json()["phoneNumbers"].values()
+                                 if n.get("status") == "purchased"]
         for number in dict.fromkeys(self.numbers):
             release(self.client, number)
         for reservation_id in self.reservations:

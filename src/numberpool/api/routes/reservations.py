@@ -100,7 +100,8 @@ async def purchase_reservation(call: Call) -> Response:
     reservation_id = operation.id.removeprefix("reservationPurchase_")
     return accepted(
         {
-            "Access-Control-Expose-Headers": "Operation-Location,operation-id,reservation-purchase-id",
+            # as recorded (JS, 2025-04-25): Location is named though none is sent
+            "Access-Control-Expose-Headers": "Location,Operation-Location,operation-id,reservation-purchase-id",
             "Operation-Location": call.versioned(f"/phoneNumbers/operations/{operation.id}"),
             "operation-id": operation.id,
             "reservation-purchase-id": reservation_id,
