@@ -64,6 +64,7 @@ class World:
         self.values["fr_reservation"] = self._reservation("FR")
         self.values["empty_reservation"] = self._reservation(None)
         self.values["us_reservation"] = self._reservation("US")
+        self.values["emptied_reservation"] = self._reservation("US")  # its number, {reserved_id}, is taken out by a row
         deleted = self._reservation(None)
         assert self.client.delete(f"/availablePhoneNumbers/reservations/{deleted}", params=v(NEWEST)).status_code == 204
         self.values["deleted_reservation"] = deleted
@@ -95,6 +96,7 @@ class World:
             assert browsed.status_code == 200, browsed.text
             first = browsed.json()["phoneNumbers"][0]
             numbers[first["id"]] = {k: first[k] for k in ("countryCode", "capabilities", "phoneNumberType", "assignmentType")}
+            self.values["reserved_id"] = first["id"]  # the last reservation's number
         made = self.client.patch(f"/availablePhoneNumbers/reservations/{reservation_id}", params=v(NEWEST),
                                  json={"phoneNumbers": numbers}, headers=MERGE_PATCH)
         assert made.status_code == 201, made.text

@@ -67,6 +67,8 @@ def replay_versions(row: dict[str, Any]) -> list[str]:
 
 def render(template: Any, values: dict[str, str]) -> Any:
     """The template with the request's values put in (strings, and strings inside lists and tables)."""
+    if template == "{null}":  # TOML has no null
+        return None
     if isinstance(template, str):
         return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
     if isinstance(template, list):
@@ -133,6 +135,9 @@ def _judge_success(row: dict[str, Any], response: httpx.Response, values: dict[s
             problems.append(f"header {name} missing")
         elif value and response.headers[name] != value:
             problems.append(f"header {name}: {response.headers[name]!r} != {value!r}")
+    for name in row.get("absent_headers", []):
+        if name in response.headers:
+            problems.append(f"header {name} sent: {response.headers[name]!r}")
     if row.get("empty_body") and response.content:
         problems.append(f"body not empty: {response.content[:200]!r}")
     if "keys" in row or "values" in row or "nulls" in row:
