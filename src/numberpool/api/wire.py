@@ -133,7 +133,8 @@ def operator_information(info: OperatorInformation, version: ApiVersion, include
 
     "formats" versions (2024-03-01 on; recorded 2024-02, 2024-03, 2025-06): every key always,
     type, country and operator null unless asked for. "basic" versions (the 2023 previews;
-    recorded 2023-05 at 2023-05-01-preview): number, type and operator only, always. The operator's
+    recorded at 2023-05-01-preview): number, type, operator and country, always (the country was
+    missing in 2023-05 and present from 2023-07; the latest recording wins). The operator's
     mobile network and country codes are not known here: null, as the service sent them for
     numbers it had none for.
     """
@@ -141,7 +142,8 @@ def operator_information(info: OperatorInformation, version: ApiVersion, include
     if info.operator_name:
         operator = {"name": info.operator_name, "mobileNetworkCode": None, "mobileCountryCode": None}
     if version.features.operator_information == "basic":
-        return {"phoneNumber": info.phone_number, "numberType": info.number_type, "operatorDetails": operator}
+        return {"phoneNumber": info.phone_number, "numberType": info.number_type, "operatorDetails": operator,
+                "isoCountryCode": info.iso_country_code}
     return {
         "phoneNumber": info.phone_number,
         "nationalFormat": info.national_format,
