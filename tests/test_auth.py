@@ -19,7 +19,7 @@ import pytest
 
 from numberpool.core.resources import DEV_ACCESS_KEY
 from tests.conftest import OTHER_KEY, OTHER_SECONDARY_KEY, signed_client
-from tests.support.acs import MERGE_PATCH, NEWEST, assert_acs_error, bought, cancel, start_search, v
+from tests.support.acs import MERGE_PATCH, NEWEST, assert_acs_error, bought, cancel, poll, start_search, v
 from tests.support.hmac_auth import sign_headers
 from tests.support.schema import api_schema
 from tests.support.server import ServerProcess
@@ -252,9 +252,11 @@ def test_resources_are_isolated(server: ServerProcess, http: httpx.Client, other
                     assert_acs_error(client.get(f"/phoneNumbers/{path}", params=v(NEWEST)), 404, "NotFound")
                 listed = client.get("/phoneNumbers", params=v(NEWEST, top=1000)).json()["phoneNumbers"]
                 assert number not in {n["phoneNumber"] for n in listed}
-                # The same answer as for a number nobody owns (the service's, recorded): nothing tells the number
-                # is taken, and nothing is released.
-                assert_acs_error(client.delete(f"/phoneNumbers/{number}", params=v(NEWEST)), 400, "InternalError")
+                # The same answer as for a number nobody owns (the service's, recorded 2025-06): accepted, then
+                # the release fails; nothing tells the number is taken, and nothing is released.
+                released = client.delete(f"/phoneNumbers/{number}", params=v(NEWEST))
+                assert released.status_code == 202, released.text
+                assert poll(client, released.headers["Operation-Location"], NEWEST)[-1].json()["status"] == "failed"
                 patched = client.patch(f"/phoneNumbers/{number}/capabilities", params=v(NEWEST),
                                        json={"sms": "none"}, headers=MERGE_PATCH)
                 assert_acs_error(patched, 403, "InsufficientPermissions")

@@ -87,13 +87,15 @@ def test_details_when_asked(http: httpx.Client) -> None:
     }
 
 
-def test_the_2023_previews_answer_number_type_and_operator_only(http: httpx.Client) -> None:
-    """.NET SearchOperatorInformation.json (2023-05-01-preview): no formats, no country, details always."""
+def test_the_2023_previews_answer_number_type_operator_and_country(http: httpx.Client) -> None:
+    """Java searchOperatorInformation[1].json (2023-07-26, 2023-05-01-preview): no formats, details always,
+    the country included (the .NET recording of 2023-05-30 had none; the latest wins)."""
     for version in ("2023-05-01-preview", "2023-10-01-preview"):
         response = ask(http, {"phoneNumbers": ["+447400123456"]}, version)
         assert response.json() == {"values": [{
             "phoneNumber": "+447400123456", "numberType": "mobile",
             "operatorDetails": {"name": "Three", "mobileNetworkCode": None, "mobileCountryCode": None},
+            "isoCountryCode": "GB",
         }]}
 
 

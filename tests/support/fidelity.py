@@ -67,6 +67,8 @@ def replay_versions(row: dict[str, Any]) -> list[str]:
 
 def render(template: Any, values: dict[str, str]) -> Any:
     """The template with the request's values put in (strings, and strings inside lists and tables)."""
+    if template == "{null}":  # TOML has no null
+        return None
     if isinstance(template, str):
         return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
     if isinstance(template, list):
@@ -133,6 +135,9 @@ def _judge_success(row: dict[str, Any], response: httpx.Response, values: dict[s
             problems.append(f"header {name} missing")
         elif value and response.headers[name] != value:
             problems.append(f"header {name}: {response.headers[name]!r} != {value!r}")
+    for name in row.get("absent_headers", []):
+        if name in response.headers:
+            problems.append(f"header {name} sent: {response.headers[name]!r}")
     if row.get("empty_body") and response.content:
         problems.append(f"body not empty: {response.content[:200]!r}")
     if "keys" in row or "values" in row or "nulls" in row:
@@ -146,10 +151,17 @@ def _judge_success(row: dict[str, Any], response: httpx.Response, values: dict[s
             if key not in body or body[key] is not None:
                 problems.append(f"{key} is not present with null")
         for key, value in render(row.get("values", {}), values).items():
-            if body.get(key) != value:
-                problems.append(f"{key}: {body.get(key)!r} != {value!r}")
+            if _lookup(body, key) != value:
+                problems.append(f"{key}: {_lookup(body, key)!r} != {value!r}")
     verdict.agreed["shape"] = not problems
     verdict.notes += [f"shape: {p}" for p in problems]
+
+
+def _lookup(body: Any, key: str) -> Any:
+    """A value by key, or by a dotted path into nested objects (`phoneNumbers.14255550100.error.code`)."""
+    for part in key.split("."):
+        body = body.get(part) if isinstance(body, dict) else None
+    return body
 
 
 def rates(verdicts: list[Verdict], rows: dict[str, dict[str, Any]]) -> dict[str, tuple[int, int]]:

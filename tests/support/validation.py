@@ -39,6 +39,7 @@ NULLABLE = {
     "PhoneNumberOperation": ["resourceLocation"],
     "PhoneNumberCountries": ["nextLink"],
     "PhoneNumberLocalities": ["nextLink"],
+    "PhoneNumberLocality": ["administrativeDivision"],  # Ireland's mobile numbers (Java, 2025-06-18)
     "PhoneNumberAreaCodes": ["nextLink"],
     "OfferingsResponse": ["nextLink"],
     "PhoneNumbersReservations": ["nextLink"],

@@ -174,7 +174,7 @@ class Api:
         scope["numberpool.resource"] = resource.id  # for the request's log line
         query = query_params(query_string)
         version = negotiate(query.get("api-version"), skip_check=self.skip_api_version_check,
-                            request_uri=str(request.url))
+                            request_uri=str(request.url.replace(query="")))
         if requires is not None:
             version.require(requires, request.url.path)
         if body:

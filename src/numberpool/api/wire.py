@@ -57,13 +57,15 @@ def country(c: Country) -> dict[str, str]:
 
 
 def locality(town: Town) -> dict[str, Any]:
-    body: dict[str, Any] = {"localizedName": town.name}
-    if town.division is not None:
-        body["administrativeDivision"] = {
-            "localizedName": town.division.name,
-            "abbreviatedName": town.division.abbreviated,
-        }
-    return body
+    """A locality without a division says so with null (Java getMobileAreaCodes, 2025-06-18)."""
+    division = town.division
+    return {
+        "localizedName": town.name,
+        "administrativeDivision": None if division is None else {
+            "localizedName": division.name,
+            "abbreviatedName": division.abbreviated,
+        },
+    }
 
 
 def offering(o: Offering) -> dict[str, Any]:
@@ -131,7 +133,8 @@ def operator_information(info: OperatorInformation, version: ApiVersion, include
 
     "formats" versions (2024-03-01 on; recorded 2024-02, 2024-03, 2025-06): every key always,
     type, country and operator null unless asked for. "basic" versions (the 2023 previews;
-    recorded 2023-05 at 2023-05-01-preview): number, type and operator only, always. The operator's
+    recorded at 2023-05-01-preview): number, type, operator and country, always (the country was
+    missing in 2023-05 and present from 2023-07; the latest recording wins). The operator's
     mobile network and country codes are not known here: null, as the service sent them for
     numbers it had none for.
     """
@@ -139,7 +142,8 @@ def operator_information(info: OperatorInformation, version: ApiVersion, include
     if info.operator_name:
         operator = {"name": info.operator_name, "mobileNetworkCode": None, "mobileCountryCode": None}
     if version.features.operator_information == "basic":
-        return {"phoneNumber": info.phone_number, "numberType": info.number_type, "operatorDetails": operator}
+        return {"phoneNumber": info.phone_number, "numberType": info.number_type, "operatorDetails": operator,
+                "isoCountryCode": info.iso_country_code}
     return {
         "phoneNumber": info.phone_number,
         "nationalFormat": info.national_format,

@@ -76,7 +76,10 @@ def not_found(message: str, target: str | None = None, code: str = "NotFound") -
 
 
 def invalid_api_version(request_uri: str, version: str) -> AcsError:
-    """The service's form (ASP.NET API versioning, as issue 16 reports it): no target, `innerError: null`."""
+    """The service's form (ASP.NET API versioning, recorded 2024-01-16): no target, `innerError: null`.
+
+    `request_uri` is the URI without its query string, as the service names it.
+    """
     return AcsError(
         "InvalidApiVersion",
         f"The HTTP resource that matches the request URI '{request_uri}' does not support the API version '{version}'.",
@@ -149,9 +152,14 @@ def not_owned() -> AcsError:
     )
 
 
-def release_not_owned(e164: str, tenant: str) -> AcsError:
-    """Releasing a number the resource does not own: a 400, naming the tenant (recorded 2023-05-25)."""
-    return internal_bad_request(f"Numbers: [{e164}] do not belong to the Tenant:{tenant}.")
+def release_not_owned(e164: str, tenant: str) -> tuple[str, str]:
+    """Releasing a number the resource does not own: accepted (202) since 2025, the release then fails.
+
+    The code and message of the failed release operation. Not recorded: the poll of such a release
+    is in no recording, so this is the wording of the service's earlier refusal (400 InternalError
+    with this innererror, recorded 2022-12 at 2022-12-01 and 2023-05 at 2023-05-01-preview).
+    """
+    return "BadRequest", f"Numbers: [{e164}] do not belong to the Tenant:{tenant}."
 
 
 def capabilities_missing() -> AcsError:
@@ -177,9 +185,22 @@ def too_many_operator_numbers() -> AcsError:
 
 RESERVATION_NOT_FOUND_MESSAGE = "The reservation was not found and the operation could not be completed."
 
+# A number a reservation could not take: the error on that number in the 207 answer (recorded 2025-04-25).
+NUMBER_NOT_AVAILABLE = "NumberNotAvailable"
+NUMBER_NOT_AVAILABLE_MESSAGE = "The number selected is not available. Please select a different number."
+
 
 def reservation_not_found() -> AcsError:
     return not_found(RESERVATION_NOT_FOUND_MESSAGE, code="ReservationNotFound")
+
+
+def reservation_is_empty() -> AcsError:
+    """Purchasing a reservation that holds no number; checked before the do-not-resell agreement (recorded 2025-04-25)."""
+    return AcsError(
+        "ReservationIsEmpty",
+        "The reservation does not contain any phone numbers and a purchase could not be started.",
+        status=400,
+    )
 
 
 # --- operations -----------------------------------------------------------------------

@@ -46,9 +46,8 @@ MAX_CHANGES = 1000
 """Phone numbers one request may add or remove."""
 
 NOT_FOUND_MESSAGE = errors.RESERVATION_NOT_FOUND_MESSAGE
-FAILED_TO_RESERVE = "FailedToReserveNumber"
-FAILED_TO_RESERVE_MESSAGE = "Failed to add the number to the reservation."
-NOTHING_TO_PURCHASE_MESSAGE = "The reservation has no phone numbers to purchase."
+FAILED_TO_RESERVE = errors.NUMBER_NOT_AVAILABLE
+FAILED_TO_RESERVE_MESSAGE = errors.NUMBER_NOT_AVAILABLE_MESSAGE
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
@@ -319,7 +318,7 @@ async def purchase_reservation(ctx: Context, resource: str, raw_id: str, agree_t
         refused = await _refusal(tx, reservation, now)
         if refused is None:
             if not reservation.phone_numbers:
-                raise errors.bad_request(NOTHING_TO_PURCHASE_MESSAGE)
+                raise errors.reservation_is_empty()
             if any(n.agreement_required for n in reservation.phone_numbers) and not agree_to_not_resell:
                 raise errors.do_not_resell_refused(refusal)
             failure = planned_failure()  # a fault rule's, in testing mode
