@@ -9,7 +9,9 @@ change only once it is durable, and a commit that fails fails every transaction 
 it. A transaction that raises is rolled back to its savepoint alone.
 
 Readers and the connection's other users take `quiet()`, which commits first, so
-nothing ever reads writes that are not yet committed.
+nothing ever reads writes that are not yet committed. `write_now` joins the open batch
+without waiting, for writers that run all their statements at once (the batched searches
+of `sqlite_search_batch.py`, one savepoint for a whole turn of searches).
 """
 
 from __future__ import annotations
