@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from numberpool.core import search
@@ -22,6 +23,7 @@ from numberpool.core.seed import seed_demo
 from numberpool.core.storage import Pick
 from numberpool.store import open_store
 from numberpool.store.sqlite import SqliteStore
+from tests.support import postgres
 
 pytestmark = pytest.mark.asyncio
 
@@ -198,3 +200,40 @@ async def test_kill_minus_nine_in_a_batch_loses_only_searches_never_answered(tmp
         assert await reopened.violations() == []
     finally:
         await reopened.close()
+
+
+async def test_one_bad_search_fails_alone_on_postgres(tmp_path: Path) -> None:
+    """On PostgreSQL a turn's searches of one slice are one statement: it fails whole, then each runs alone."""
+    url = postgres.create_database()
+    store = await open_store(url)
+    try:
+        await seed_demo(store, 40)
+        ctx = Context(store, Settings(hold_minutes=10.0))
+        taken = await search.start_search(ctx, "res", "US", request("425", 1))
+        async with store.read() as tx:
+            taken_operation = await tx.get_operation(f"search_{taken.id}")
+        assert taken_operation is not None
+        again = Pick("US", GEO, "425", 1, ctx.clock.epoch(), taken.id, ctx.clock.epoch() + 600, "res")
+
+        def never() -> tuple:
+            raise AssertionError("it found a number")
+
+        results = await asyncio.gather(
+            search.start_search(ctx, "res", "US", request("425", 1)),
+            store.hold_for_search(again, (taken, taken_operation), never),
+            search.start_search(ctx, "res", "US", request("425", 2)),
+            return_exceptions=True,
+        )
+        assert isinstance(results[1], asyncpg.UniqueViolationError)
+        good = [results[0], results[2]]
+        assert [len(s.phone_numbers) for s in good] == [1, 2]
+        async with store.read() as tx:
+            for s in good:
+                stored = await tx.get_search(s.id)
+                assert stored is not None and stored.phone_numbers == s.phone_numbers
+            for number in taken.phone_numbers:
+                assert [e.reference for e in await tx.history(number)] == [taken.id]
+        assert await store.violations() == []
+    finally:
+        await store.close()
+        postgres.drop_database(url)
