@@ -497,6 +497,32 @@ async def test_concurrent_searches_never_share_a_number(engine: str, url: str) -
         await opened.close()
 
 
+async def test_searches_of_one_turn_are_recorded_as_if_one_by_one(engine: str, url: str, store: Store) -> None:
+    """One turn's searches share a batch (store/search_batch.py); overlapping slices never share a number."""
+    await seed_demo(store, 40)
+    ctx = context(store)
+    await search.start_search(ctx, "r", "US", search.SearchRequest(GEO, APP, CALLING, "425", 1))  # catalog cached
+    quantities = [1, 2, 3, 1, 2, 3, 1, 2]
+    found = await asyncio.gather(*(
+        search.start_search(ctx, "r", "US", search.SearchRequest(GEO, APP, CALLING, "425" if i % 2 else None, q))
+        for i, q in enumerate(quantities)
+    ))
+    assert [len(f.phone_numbers) for f in found] == quantities
+    handed_out = Counter(n for f in found for n in f.phone_numbers)
+    assert [n for n, times in handed_out.items() if times > 1] == []
+    for made in found:
+        stored = await search.get_search(ctx, "r", made.id)
+        assert (stored.status, stored.phone_numbers) == ("held", made.phone_numbers)
+        operation = await operations.get_operation(ctx, "r", f"search_{made.id}")
+        assert operation.outcome.value == "succeeded"
+    held = await fetch(url, "SELECT holder, count(*) FROM numbers WHERE state = 'held' GROUP BY holder")
+    events = await fetch(url, "SELECT reference, count(*) FROM number_events WHERE event = 'held'"
+                              " AND resource = 'r' GROUP BY reference")
+    assert sorted(held) == sorted(events)
+    assert {f.id: len(f.phone_numbers) for f in found}.items() <= dict(held).items()
+    await assert_invariants(url, ctx)
+
+
 async def test_concurrent_purchases_cancels_and_releases_run_as_if_one_by_one(engine: str, url: str) -> None:
     opened = await open_store(url, max_size=10)
     try:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from starlette.datastructures import QueryParams
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
@@ -174,7 +174,7 @@ class Api:
         scope["numberpool.resource"] = resource.id  # for the request's log line
         query = query_params(query_string)
         version = negotiate(query.get("api-version"), skip_check=self.skip_api_version_check,
-                            request_uri=str(request.url.replace(query="")))
+                            request_uri=lambda: str(request.url.replace(query="")))  # built only for its error
         if requires is not None:
             version.require(requires, request.url.path)
         if body:
@@ -221,14 +221,20 @@ async def _read_body(request: Request, headers: dict[str, str]) -> bytes:
             raise AcsError("BadRequest", "Content-Length is not a number.", status=400)
         if int(declared) > MAX_BODY_BYTES:
             raise _too_large()
+    # From `receive` itself: Starlette's `request.stream()` (an async generator) cost 3-4 times as much.
     chunks = []
     size = 0
-    async for chunk in request.stream():
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > MAX_BODY_BYTES:
             raise _too_large()
         chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
 
 
 def _too_large() -> AcsError:

@@ -37,6 +37,7 @@ Decisions where the specs are silent:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from numberpool.core.errors import ResellRefusal, invalid_api_version, missing_api_version, not_found
@@ -140,11 +141,12 @@ class ApiVersion:
         )
 
 
-def negotiate(raw: str | None, *, skip_check: bool = False, request_uri: str = "") -> ApiVersion:
+def negotiate(raw: str | None, *, skip_check: bool = False, request_uri: Callable[[], str] = str) -> ApiVersion:
+    """The version `raw` names; `request_uri()` (for the error message) is built only when it names none."""
     if not raw:
         raise missing_api_version()
     if raw in FEATURES or raw in ALIASES:
         return ApiVersion(raw)
     if skip_check:
         return ApiVersion(NEWEST)
-    raise invalid_api_version(request_uri, raw)
+    raise invalid_api_version(request_uri(), raw)

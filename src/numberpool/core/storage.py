@@ -332,6 +332,13 @@ class Store(Protocol):
 async def hold_and_record(tx: Transaction, pick: Pick, found: SearchRecord, out_of_stock: OutOfStock) -> list[str]:
     """`Store.hold_for_search` within a transaction the caller opened."""
     numbers = await tx.hold_available(pick)
-    search, operation = found if numbers else out_of_stock()
-    await tx.record_search(replace(search, phone_numbers=numbers) if numbers else search, operation)
+    await tx.record_search(*search_record(numbers, found, out_of_stock))
     return numbers
+
+
+def search_record(numbers: list[str], found: SearchRecord, out_of_stock: OutOfStock) -> SearchRecord:
+    """What a search that held `numbers` stores: `found` with those numbers, or `out_of_stock()` when none."""
+    if not numbers:
+        return out_of_stock()
+    search, operation = found
+    return replace(search, phone_numbers=numbers), operation

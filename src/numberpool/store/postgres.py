@@ -80,6 +80,7 @@ from numberpool.store.postgres_testing import PostgresTesting
 from numberpool.store.postgres_import_jobs import PostgresImportJobs
 from numberpool.store.postgres_inventory import PostgresInventory
 from numberpool.store.postgres_resources import PostgresResourceQueries
+from numberpool.store.postgres_search_batch import PostgresSearchBatch
 from numberpool.store.rows import (
     numbered,
     capabilities_detail,
@@ -207,6 +208,53 @@ def _hold_and_record_sql(with_area_code: bool, limit: int) -> str:
         f" operation AS (INSERT INTO operations ({_OPERATION_COLUMNS})"
         f" SELECT {_typed_placeholders(operation_first, _OPERATION_TYPES)} FROM enough WHERE enough.ok)"
         " SELECT numbers FROM taken"
+    )
+
+
+def _array_columns(first: int, types: Sequence[str]) -> str:
+    return ", ".join(f"${first + i}::{kind}[]" for i, kind in enumerate(types))
+
+
+@functools.lru_cache(maxsize=256)
+def _hold_and_record_many_sql(with_area_code: bool, total: int) -> str:
+    """Several searches of one slice as one statement: `_hold_and_record_sql` for a batch.
+
+    The requests come as arrays (holder, hold expiry, quantity, time; then the search and
+    operation rows column by column). The `total` numbers picked are dealt out in pick order,
+    each request taking its quantity in turn. When fewer than `total` are available it changes
+    nothing and returns no rows, and each search runs alone instead.
+    """
+    where = _slice_where(with_area_code)
+    n = 3 if with_area_code else 2
+    order = "phone_number" if with_area_code else "area_code, phone_number"
+    search_first = n + 5
+    operation_first = search_first + len(_SEARCH_TYPES)
+    search_names = ", ".join(f"c{i}" for i in range(len(_SEARCH_TYPES)))
+    return (
+        f"WITH requests AS (SELECT * FROM unnest(${n + 1}::text[], ${n + 2}::double precision[], ${n + 3}::integer[],"
+        f" ${n + 4}::double precision[]) WITH ORDINALITY AS r (holder, expires_at, quantity, at, ord)),"
+        " bounds AS (SELECT holder, expires_at, at, sum(quantity) OVER (ORDER BY ord) - quantity AS low,"
+        " sum(quantity) OVER (ORDER BY ord) AS high FROM requests),"
+        f" picked AS (SELECT area_code, phone_number FROM numbers WHERE {where} AND state = 'available'"
+        f" ORDER BY {order} LIMIT {int(total)} FOR UPDATE SKIP LOCKED),"
+        f" enough AS (SELECT count(*) = {int(total)} AS ok FROM picked),"
+        f" dealt AS (SELECT phone_number, row_number() OVER (ORDER BY {order}) - 1 AS k FROM picked),"
+        " held AS (UPDATE numbers SET state = 'held', holder = b.holder, hold_expires_at = b.expires_at"
+        " FROM dealt d JOIN bounds b ON d.k >= b.low AND d.k < b.high, enough"
+        " WHERE enough.ok AND numbers.phone_number = d.phone_number"
+        " RETURNING numbers.area_code, numbers.phone_number, numbers.holder, b.at),"
+        " taken AS (SELECT holder, array_agg(phone_number ORDER BY area_code, phone_number) AS numbers"
+        " FROM held GROUP BY holder),"
+        f" found AS (SELECT * FROM unnest({_array_columns(search_first, _SEARCH_TYPES)}) AS f ({search_names})),"
+        # The audit trail: one `held` event per number, by the searching resource (c1, the search's own column).
+        " events AS (INSERT INTO number_events (at, event, phone_number, old_state, new_state, resource,"
+        " reference, actor) SELECT held.at, 'held', held.phone_number, 'available', 'held', found.c1, held.holder,"
+        " found.c1 FROM held JOIN found ON found.c0 = held.holder),"
+        f" search AS (INSERT INTO searches ({_SEARCH_COLUMNS}) SELECT found.*, taken.numbers"
+        " FROM found JOIN taken ON taken.holder = found.c0),"
+        f" operation AS (INSERT INTO operations ({_OPERATION_COLUMNS})"
+        f" SELECT o.* FROM unnest({_array_columns(operation_first, _OPERATION_TYPES)}) AS o, enough WHERE enough.ok)"
+        " SELECT holder, numbers FROM taken"
     )
 
 
@@ -622,6 +670,7 @@ _RESERVED_COLUMNS = "phone_number, country, number_type, assignment, calling, sm
 class PostgresStore(PostgresTesting):
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
+        self._searches = PostgresSearchBatch(self._hold_many, self._hold_alone)
 
     @classmethod
     async def open(
@@ -689,6 +738,28 @@ class PostgresStore(PostgresTesting):
             yield PostgresTransaction(db)
 
     async def hold_for_search(self, pick: Pick, found: SearchRecord, out_of_stock: OutOfStock) -> list[str]:
+        return await self._searches.hold(pick, found, out_of_stock)
+
+    async def _hold_many(self, picks: Sequence[Pick], records: Sequence[SearchRecord]) -> dict[str, list[str]] | None:
+        """Searches of one slice, each finding its whole quantity, by one statement; None (nothing
+        changed) when the slice has too few numbers available for all of them."""
+        first = picks[0]
+        slice_ = _Slice(first.country, first.number_type, first.area_code)
+        searches = [search_to_row(search) for search, _ in records]
+        operations = [operation_to_row(operation) for _, operation in records]
+        rows = await self._pool.fetch(
+            _hold_and_record_many_sql(slice_.area_code is not None, sum(p.limit for p in picks)),
+            *slice_.params,
+            [p.holder for p in picks], [float(p.expires_at) for p in picks], [p.limit for p in picks],
+            [float(p.now) for p in picks],
+            *(list(column) for column in zip(*searches)),
+            *(list(column) for column in zip(*operations)),
+        )
+        if not rows:
+            return None
+        return {row[0]: list(row[1]) for row in rows}
+
+    async def _hold_alone(self, pick: Pick, found: SearchRecord, out_of_stock: OutOfStock) -> list[str]:
         slice_ = _Slice(pick.country, pick.number_type, pick.area_code)
         search, operation = found
         async with self._pool.acquire() as db:

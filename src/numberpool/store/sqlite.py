@@ -68,6 +68,7 @@ from numberpool.store import sqlite_events as events
 from numberpool.store.sqlite_group_commit import GroupCommit
 from numberpool.store.sqlite_import_jobs import SqliteImportJobs
 from numberpool.store.sqlite_inventory import SqliteInventory
+from numberpool.store.sqlite_search_batch import SqliteSearchBatch
 from numberpool.store.sqlite_testing import SqliteTesting
 from numberpool.store.sqlite_resources import SqliteResourceQueries
 from numberpool.store.sqlite_wal import WalCheckpointer
@@ -116,18 +117,26 @@ class SqliteTransaction(SqliteResourceQueries):
 
     async def hold_available(self, pick: Pick) -> list[str]:
         country, number_type, area_code, limit = pick.country, pick.number_type, pick.area_code, pick.limit
-        picked = self._available(country, number_type, area_code, limit)
-        if len(picked) < limit and self._return_lapsed(country, number_type, area_code, pick.now):
-            picked = self._available(country, number_type, area_code, limit)
-        self._db.executemany(
-            "UPDATE numbers SET state = 'held', holder = ?, hold_expires_at = ? WHERE phone_number = ?",
-            [(pick.holder, pick.expires_at, number) for number in picked],
-        )
-        held = Change(pick.now, pick.resource or "", pick.resource, pick.holder)
-        events.record_numbers(self._db, held, EventKind.HELD, "available", "held", picked)
+        picked = self.available(country, number_type, area_code, limit)
+        if len(picked) < limit and self.return_lapsed(country, number_type, area_code, pick.now):
+            picked = self.available(country, number_type, area_code, limit)
+        self.hold([(pick, picked)])
+        self.record_held([(pick, picked)])
         return picked
 
-    def _available(self, country: str, number_type: NumberType, area_code: str | None, limit: int) -> list[str]:
+    def hold(self, picked: Iterable[tuple[Pick, list[str]]]) -> None:
+        """Mark numbers held by their picks (one executemany for all); their events are the caller's."""
+        self._db.executemany(
+            "UPDATE numbers SET state = 'held', holder = ?, hold_expires_at = ? WHERE phone_number = ?",
+            [(pick.holder, pick.expires_at, number) for pick, numbers in picked for number in numbers],
+        )
+
+    def record_held(self, picked: Iterable[tuple[Pick, list[str]]]) -> None:
+        """The `held` events of searches' holds (one executemany for all)."""
+        changes = [(Change(p.now, p.resource or "", p.resource, p.holder), numbers) for p, numbers in picked]
+        events.record_changes(self._db, EventKind.HELD, "available", "held", changes)
+
+    def available(self, country: str, number_type: NumberType, area_code: str | None, limit: int) -> list[str]:
         # Area code, then number: the same order as the PostgreSQL engine (see there why).
         if area_code is None:
             rows = self._db.execute(
@@ -143,7 +152,7 @@ class SqliteTransaction(SqliteResourceQueries):
             )
         return [row[0] for row in rows]
 
-    def _return_lapsed(self, country: str, number_type: NumberType, area_code: str | None, now: float) -> int:
+    def return_lapsed(self, country: str, number_type: NumberType, area_code: str | None, now: float) -> int:
         """Put this slice's lapsed holds back in the inventory, as the sweep would; returns how many."""
         area_clause = "" if area_code is None else " AND area_code = :area_code"
         where = (
@@ -278,13 +287,12 @@ class SqliteTransaction(SqliteResourceQueries):
     # searches
 
     async def record_search(self, search: Search, operation: Operation) -> None:
-        self._db.execute(
-            "INSERT INTO searches (id, resource, country, number_type, assignment, calling, sms, area_code,"
-            " quantity, cost, currency, created_at, expires_at, agreement_required, status, error, phone_numbers)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (*search_to_row(search), json.dumps(search.phone_numbers)),
-        )
-        await self.insert_operation(operation)
+        self.record_searches([(search, operation)])
+
+    def record_searches(self, records: Sequence[SearchRecord]) -> None:
+        """Insert searches and their operations: one executemany per table."""
+        self._db.executemany(_INSERT_SEARCH, [(*search_to_row(s), json.dumps(s.phone_numbers)) for s, _ in records])
+        self._db.executemany(_INSERT_OPERATION, [operation_to_row(operation) for _, operation in records])
 
     async def get_search(self, search_id: str) -> Search | None:
         row = self._db.execute(
@@ -426,11 +434,7 @@ class SqliteTransaction(SqliteResourceQueries):
     # operations
 
     async def insert_operation(self, operation: Operation) -> None:
-        self._db.execute(
-            "INSERT INTO operations (id, resource, operation_type, outcome, created_at, completes_at,"
-            " resource_location, error_code, error_message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            operation_to_row(operation),
-        )
+        self._db.execute(_INSERT_OPERATION, operation_to_row(operation))
 
     async def get_operation(self, operation_id: str) -> Operation | None:
         row = self._db.execute(
@@ -448,6 +452,17 @@ class SqliteTransaction(SqliteResourceQueries):
     async def recent_operations(self, query: OperationQuery) -> list[Operation]:
         sql, params = recent_operations_sql(query)
         return [operation_from_row(row) for row in self._db.execute(sql, params)]
+
+
+_INSERT_SEARCH = (
+    "INSERT INTO searches (id, resource, country, number_type, assignment, calling, sms, area_code,"
+    " quantity, cost, currency, created_at, expires_at, agreement_required, status, error, phone_numbers)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_OPERATION = (
+    "INSERT INTO operations (id, resource, operation_type, outcome, created_at, completes_at,"
+    " resource_location, error_code, error_message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 _NUMBER_COLUMNS = (
@@ -473,6 +488,7 @@ class SqliteStore(SqliteTesting):
         self._db = connection
         self._path = path
         self._commits = GroupCommit(connection)
+        self._searches = SqliteSearchBatch(self._commits, SqliteTransaction(connection), self._hold_alone)
         self._checkpointer: WalCheckpointer | None = None
 
     @classmethod
@@ -519,6 +535,10 @@ class SqliteStore(SqliteTesting):
             yield SqliteTransaction(self._db)
 
     async def hold_for_search(self, pick: Pick, found: SearchRecord, out_of_stock: OutOfStock) -> list[str]:
+        return await self._searches.hold(pick, found, out_of_stock)
+
+    async def _hold_alone(self, pick: Pick, found: SearchRecord, out_of_stock: OutOfStock) -> list[str]:
+        """One search in its own savepoint: a batch that failed replays its searches this way."""
         async with self.transaction() as tx:
             return await hold_and_record(tx, pick, found, out_of_stock)
 

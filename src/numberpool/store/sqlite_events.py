@@ -30,11 +30,20 @@ def record_numbers(
     numbers: Iterable[str], detail: str | None = None,
 ) -> None:
     """One event per number of a change whose rows the caller already knows (one executemany)."""
+    record_changes(db, event, old_state, new_state, [(change, numbers)], detail)
+
+
+def record_changes(
+    db: sqlite3.Connection, event: EventKind, old_state: str, new_state: str,
+    changes: Iterable[tuple[Change, Iterable[str]]], detail: str | None = None,
+) -> None:
+    """`record_numbers` for several changes at once (one executemany for all of them)."""
     db.executemany(
         f"INSERT INTO number_events ({EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (change.at, event.value, number, old_state, new_state, change.resource, change.reference, change.actor,
              detail)
+            for change, numbers in changes
             for number in numbers
         ],
     )

@@ -9,15 +9,20 @@ change only once it is durable, and a commit that fails fails every transaction 
 it. A transaction that raises is rolled back to its savepoint alone.
 
 Readers and the connection's other users take `quiet()`, which commits first, so
-nothing ever reads writes that are not yet committed.
+nothing ever reads writes that are not yet committed. `write_now` joins the open batch
+without waiting, for writers that run all their statements at once (the batched searches
+of `sqlite_search_batch.py`, one savepoint for a whole turn of searches).
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 # Batches open in this process. Before a connection begins a batch it commits the others:
@@ -52,6 +57,25 @@ class GroupCommit:
         async with self._lock:
             self.commit()
             yield self._db
+
+    def busy(self) -> bool:
+        """Whether a transaction or reader holds the connection (between its statements)."""
+        return self._lock.locked()
+
+    def write_now(self, write: Callable[[sqlite3.Connection], T]) -> tuple[T, asyncio.Future[None]]:
+        """Run `write` (statements only, no await) in the open batch, as one savepoint; call only when not `busy()`.
+
+        Returns its result and the batch's commit, which the caller awaits before telling anyone.
+        If `write` raises, its statements are undone and the exception propagates."""
+        batch = self._batch or self._begin()
+        self._db.execute("SAVEPOINT tx")
+        try:
+            result = write(self._db)
+        except BaseException:
+            self._undo()
+            raise
+        self._db.execute("RELEASE tx")
+        return result, batch
 
     def commit(self) -> None:
         """Commit the open batch now, if there is one (callers hold the lock, or are closing)."""
