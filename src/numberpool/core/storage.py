@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
-from typing import NamedTuple, Protocol
+from typing import Protocol
 
 from numberpool.core.faults import ListedRule, Rule
 from numberpool.core.inventory_store import InventoryStore
@@ -55,15 +55,6 @@ SearchRecord = tuple[Search, Operation]
 
 OutOfStock = Callable[[], SearchRecord]
 """Makes the record of a search that found nothing; called only when it comes to that."""
-
-
-class NumberCount(NamedTuple):
-    """How many numbers of one country and type are in one stored state."""
-
-    country: str
-    number_type: str
-    state: str
-    count: int
 
 
 class Transaction(Protocol):
@@ -224,14 +215,6 @@ class Store(Protocol):
 
     async def pending_migrations(self) -> int:
         """How many of this version's schema migrations the database lacks (a query: it also proves it answers)."""
-        ...
-
-    async def count_numbers(self) -> list[NumberCount]:
-        """Numbers by country, type and stored state; does not hold up other requests while it counts."""
-        ...
-
-    async def count_lapsed(self, now: float) -> list[NumberCount]:
-        """Held or reserved numbers whose hold expired by `now` (lazy expiry: they are free), by country, type, state."""
         ...
 
     # state every process shares

@@ -9,12 +9,10 @@ turn of the event loop share a commit (`sqlite_group_commit.py`).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
 
 from numberpool.core.model import (
     AssignmentType,
@@ -39,7 +37,6 @@ from numberpool.core.timeutil import to_epoch
 from numberpool.core.audit import imported_detail
 from numberpool.core.storage import (
     RESERVATION_RETENTION_SECONDS,
-    NumberCount,
     OutOfStock,
     Pick,
     SearchRecord,
@@ -67,11 +64,6 @@ from numberpool.store.sqlite_resources import SqliteResourceQueries
 from numberpool.store.sqlite_wal import WalCheckpointer
 
 _BUSY_TIMEOUT_MS = 10_000
-_COUNT_NUMBERS = "SELECT country, number_type, state, count(*) FROM numbers GROUP BY country, number_type, state"
-_COUNT_LAPSED = (
-    "SELECT country, number_type, state, count(*) FROM numbers"
-    " WHERE state IN ('held', 'reserved') AND hold_expires_at <= ? GROUP BY country, number_type, state"
-)
 
 
 class SqliteTransaction(SqliteResourceQueries):
@@ -594,31 +586,6 @@ class SqliteStore(SqliteTesting):
             applied = {row[0] for row in self._db.execute("SELECT version FROM schema_migrations")}
         return len({m.version for m in migrations("sqlite")} - applied)
 
-    async def count_numbers(self) -> list[NumberCount]:
-        return await self._count(_COUNT_NUMBERS, ())
-
-    async def count_lapsed(self, now: float) -> list[NumberCount]:
-        return await self._count(_COUNT_LAPSED, (now,))
-
-    async def _count(self, sql: str, params: tuple[Any, ...]) -> list[NumberCount]:
-        """A whole-table count takes a second at 10 M numbers: a file database is counted on a
-        connection of its own in a thread (WAL lets it read beside the writer), not on the event loop."""
-        if self._path == ":memory:":
-            async with self._commits.quiet():
-                return [NumberCount(*row) for row in self._db.execute(sql, params)]
-
-        def count() -> list[NumberCount]:
-            connection = sqlite3.connect(f"file:{self._path}?mode=ro", uri=True, check_same_thread=False)
-            try:
-                connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-                return [NumberCount(*row) for row in connection.execute(sql, params)]
-            finally:
-                connection.close()
-
-        async with self._commits.quiet():  # what this process wrote is committed first
-            pass
-        return await asyncio.to_thread(count)
-
     async def clock_offset(self) -> float:
         async with self._commits.quiet():
             return float(self._db.execute("SELECT offset_seconds FROM service_clock WHERE id = 1").fetchone()[0])
@@ -659,6 +626,16 @@ class SqliteStore(SqliteTesting):
 
 
 def _statements(sql: str) -> list[str]:
-    """The statements of a migration file; `--` comments are dropped first, so they may say anything."""
+    """The statements of a migration file; `--` comments are dropped first, so they may say anything.
+    A trigger's body holds `;` of its own: a statement ends at the `;` that completes it."""
     code = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
-    return [statement.strip() for statement in code.split(";") if statement.strip()]
+    statements, pending = [], ""
+    for piece in code.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                statements.append(pending.strip().removesuffix(";"))
+            pending = ""
+    if pending.strip(" \n;"):
+        statements.append(pending.strip().removesuffix(";"))
+    return statements
