@@ -540,13 +540,12 @@ class SqliteStore(SqliteTesting):
                         locality.division_abbr, locality.division_name,
                     ),
                 ).lastrowid
-            before = self._db.total_changes
-            self._db.executemany(
+            # rowcount, not total_changes: that counts the counters the triggers update too (0012).
+            added = self._db.executemany(
                 "INSERT OR IGNORE INTO numbers (phone_number, country, number_type, area_code, locality_id)"
                 " VALUES (?, ?, ?, ?, ?)",
                 [(n, locality.country, locality.number_type.value, locality.area_code, locality_id) for n in numbers],
-            )
-            added = self._db.total_changes - before
+            ).rowcount
             if change is not None and added:
                 events.record_admin_event(self._db, EventKind.IMPORTED.value, change, imported_detail(locality, added))
             return added
