@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
 import statistics
 import sys
 import tempfile
@@ -115,6 +116,10 @@ async def load_rate(engine: str, size: int, folder: Path, triggers: bool) -> flo
 
 
 async def main_async(args: argparse.Namespace) -> list[dict[str, object]]:
+    # `timeout` ends a run with SIGTERM: cancel, so that every database made so far is dropped.
+    current = asyncio.current_task()
+    assert current is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, current.cancel)
     rows: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory(prefix="numberpool-report-") as work:
         for engine in args.engines.split(","):

@@ -60,6 +60,32 @@ async def test_the_report_counts_stored_states_and_the_gauge_lists_zeros(url: st
     assert list((await inventory_report(store)).rows) == sorted(await fetch(url, EXACT))
 
 
+UNDO_0012 = {
+    "sqlite": ["DROP TRIGGER numbers_counted_insert", "DROP TRIGGER numbers_counted_delete",
+               "DROP TRIGGER numbers_counted_update", "DROP TABLE number_counts"],
+    "postgres": ["DROP TABLE number_count_deltas CASCADE", "DROP FUNCTION numbers_counted_insert CASCADE",
+                 "DROP FUNCTION numbers_counted_delete CASCADE", "DROP FUNCTION numbers_counted_update CASCADE",
+                 "DROP FUNCTION numbers_counted_truncate CASCADE"],
+}
+
+
+async def test_the_migration_counts_the_numbers_already_there(url: str, store: Store, engine: str) -> None:
+    await seed_demo(store, 3)
+    for sql in [*UNDO_0012[engine], "DELETE FROM schema_migrations WHERE version = 12"]:
+        await fetch(url, sql)
+    # Numbers change while no trigger counts them: the migration must count what it finds.
+    await fetch(url, "UPDATE numbers SET state = 'withdrawn' WHERE area_code = '425'")
+    await fetch(url, "DELETE FROM numbers WHERE area_code = '800'")
+    assert await fetch(url, "SELECT count(*) FROM schema_migrations WHERE version = 12") == [(0,)]
+    upgraded = await open_store(url)
+    try:
+        assert await fetch(url, "SELECT count(*) FROM schema_migrations WHERE version = 12") == [(1,)]
+        assert "withdrawn" in {s for *_, s, _ in (await inventory_report(upgraded)).rows}
+        await assert_counts_exact(upgraded, url)
+    finally:
+        await upgraded.close()
+
+
 async def test_a_random_mix_of_operations_keeps_the_counts_exact(url: str, store: Store, tmp_path: Path) -> None:
     await seed_demo(store, 6)
     await fetch(url, "UPDATE offerings SET aging_days = 2 WHERE number_type = 'tollFree'")
