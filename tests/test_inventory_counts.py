@@ -62,7 +62,7 @@ async def test_the_report_counts_stored_states_and_the_gauge_lists_zeros(url: st
 
 UNDO_0012 = {
     "sqlite": ["DROP TRIGGER numbers_counted_insert", "DROP TRIGGER numbers_counted_delete",
-               "DROP TRIGGER numbers_counted_update", "DROP TABLE number_counts", "DROP TABLE number_counts_paused"],
+               "DROP TRIGGER numbers_counted_update", "DROP TABLE number_counts"],
     "postgres": ["DROP TABLE number_count_deltas CASCADE", "DROP FUNCTION numbers_counted_insert CASCADE",
                  "DROP FUNCTION numbers_counted_delete CASCADE", "DROP FUNCTION numbers_counted_update CASCADE",
                  "DROP FUNCTION numbers_counted_truncate CASCADE"],

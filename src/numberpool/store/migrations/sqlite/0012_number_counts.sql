@@ -17,16 +17,9 @@ INSERT INTO number_counts (country, number_type, area_code, state, count)
 SELECT country, number_type, area_code, state, count(*) FROM numbers
  GROUP BY country, number_type, area_code, state;
 
--- A bulk load (`Store.load_numbers`) adds its count itself, once per batch, in its own
--- transaction: it inserts this table's one row before its numbers and deletes it after, and
--- meanwhile the insert trigger stands aside. One counter update per inserted row cost the
--- bulk load about 40 % of its rows/s (bench/README.md); the check of this empty table costs
--- every other insert next to nothing. No other writer ever sees the row: SQLite has one
--- writer, and the row never outlives the load's transaction.
-CREATE TABLE number_counts_paused (id INTEGER PRIMARY KEY CHECK (id = 1));
-
+-- A bulk load (`Store.load_numbers`) adds each batch's count itself, with this trigger
+-- dropped and created again inside its transaction (see there).
 CREATE TRIGGER numbers_counted_insert AFTER INSERT ON numbers
-WHEN NOT EXISTS (SELECT 1 FROM number_counts_paused)
 BEGIN
     INSERT INTO number_counts (country, number_type, area_code, state, count)
     VALUES (NEW.country, NEW.number_type, NEW.area_code, NEW.state, 1)
