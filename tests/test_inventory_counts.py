@@ -162,7 +162,8 @@ async def test_a_random_mix_of_operations_keeps_the_counts_exact(url: str, store
 
 
 async def test_concurrent_searches_keep_the_counts_exact(url: str, store: Store, engine: str) -> None:
-    """Searches from several connections (PostgreSQL: a pool; SQLite: its one writer) at once."""
+    """Searches from several connections (PostgreSQL: a pool each; SQLite: its one writer) at once,
+    with sweeps from two of them compacting the counts meanwhile."""
     await seed_demo(store, 40)
     stores = [store] + [await open_store(url) for _ in range(3)]
     try:
@@ -176,7 +177,13 @@ async def test_concurrent_searches_keep_the_counts_exact(url: str, store: Store,
                 except AcsError:
                     pass
 
-        await asyncio.gather(*(searches(ctx, f"r{i}-{j}") for i, ctx in enumerate(ctxs) for j in range(3)))
+        async def sweeps(other: Store) -> None:  # compacting the deltas while searches add theirs
+            for _ in range(10):
+                await other.sweep_expired(T0)
+                await asyncio.sleep(0.01)
+
+        await asyncio.gather(*(searches(ctx, f"r{i}-{j}") for i, ctx in enumerate(ctxs) for j in range(3)),
+                             *(sweeps(other) for other in stores[2:]))
         assert (await fetch(url, "SELECT count(*) FROM numbers WHERE state = 'held'"))[0][0] > 0
         await assert_counts_exact(store, url)
         await store.sweep_expired(T0 + 3600)  # the sweep returns the holds and compacts
