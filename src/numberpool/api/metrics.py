@@ -140,7 +140,7 @@ class _ScrapeTime:
         if self.counts is not None:
             numbers = GaugeMetricFamily(
                 "numberpool_phone_numbers",
-                "Phone numbers by country, number type and state (a lapsed hold counts as available).",
+                "Phone numbers by country, number type and state, as `numberpool inventory report` counts them.",
                 labels=["country", "number_type", "state"],
             )
             for (country, number_type, state), count in sorted(self.counts.items()):

@@ -1,8 +1,11 @@
 """How many numbers there are, by country, type, area code and state: one source for the
-`inventory report` command, metrics gauges and the admin console.
+`inventory report` command, its admin route, the `numberpool_phone_numbers` gauge and the
+admin console.
 
-The engines count with one GROUP BY in the order of the `numbers_free_by_type` index, which
-holds every column counted: an index-only scan, no table rows read, no sort.
+The database maintains these counts on every write (store/number_counts.py), so reading them
+costs the same at 10 M numbers as at 10. They count each number in its stored state: a hold
+past its expiry counts as held until the sweep returns it (within `--sweep-seconds`), an aging
+number past its end as aging, exactly as an export of the numbers would show them.
 """
 
 from __future__ import annotations
@@ -40,6 +43,15 @@ class InventoryReport:
             counts = grouped.setdefault(key, dict.fromkeys(STATES, 0))
             counts[row[3]] = counts.get(row[3], 0) + row[4]
         return grouped
+
+    def by_country_type_and_state(self) -> dict[tuple[str, str, str], int]:
+        """(country, type, state): count, every state for each country and type (zeros too, so
+        an alert on a count sees it reach zero)."""
+        return {
+            (country, kind, state): count
+            for (country, kind), counts in self.by("country", "type").items()
+            for state, count in counts.items()
+        }
 
     def as_json(self) -> dict[str, object]:
         return {

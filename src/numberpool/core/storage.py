@@ -59,15 +59,6 @@ OutOfStock = Callable[[], SearchRecord]
 """Makes the record of a search that found nothing; called only when it comes to that."""
 
 
-class NumberCount(NamedTuple):
-    """How many numbers of one country and type are in one stored state."""
-
-    country: str
-    number_type: str
-    state: str
-    count: int
-
-
 @dataclass(frozen=True)
 class NumberFilter:
     """Which numbers a listing shows (api/admin/numbers.py): every given condition holds."""
@@ -275,14 +266,6 @@ class Store(Protocol):
 
     async def pending_migrations(self) -> int:
         """How many of this version's schema migrations the database lacks (a query: it also proves it answers)."""
-        ...
-
-    async def count_numbers(self) -> list[NumberCount]:
-        """Numbers by country, type and stored state; does not hold up other requests while it counts."""
-        ...
-
-    async def count_lapsed(self, now: float) -> list[NumberCount]:
-        """Held or reserved numbers whose hold expired by `now` (lazy expiry: they are free), by country, type, state."""
         ...
 
     # state every process shares

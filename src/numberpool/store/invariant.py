@@ -8,8 +8,12 @@ owner and no holder; an available or withdrawn number has neither; an aging numb
 (`aging_until`) and neither holder nor owner, and only an aging number has one; every purchased
 number's latest event (the audit trail) leaves it purchased by its owner: its purchase, or a later
 capability update; every number's locality exists (PostgreSQL leaves that to the loader, not a
-foreign key). Zero rows means the inventory is consistent.
+foreign key); the maintained counts (store/number_counts.py) equal the numbers by country,
+type, area code and state (the row names the group where the number would be). Zero rows means
+the inventory is consistent.
 """
+
+from numberpool.store.number_counts import COUNTS_DIFFER_SQL
 
 INVARIANT_SQL = """
 SELECT 'unknown state' AS rule, phone_number FROM numbers
@@ -53,4 +57,4 @@ SELECT 'purchased but its latest event is not its purchase', n.phone_number FROM
 UNION ALL
 SELECT 'in a locality that does not exist', n.phone_number FROM numbers n
  WHERE n.locality_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM localities l WHERE l.id = n.locality_id)
-"""
+UNION ALL""" + COUNTS_DIFFER_SQL

@@ -62,7 +62,6 @@ from numberpool.core.storage import (
     OperationQuery,
     RESERVATION_RETENTION_SECONDS,
     HourCount,
-    NumberCount,
     NumberFilter,
     OutOfStock,
     Pick,
@@ -72,6 +71,7 @@ from numberpool.core.storage import (
 from numberpool.store.invariant import INVARIANT_SQL
 from numberpool.store.migrations import migrations
 from numberpool.store import admin_queries
+from numberpool.store.number_counts import COMPACT_DELTAS_SQL, COMPACT_LOCK
 from numberpool.store.operation_list import recent_operations_sql
 from numberpool.store import postgres_events as events
 from numberpool.store.postgres_events import changing_sql, event_args
@@ -100,6 +100,13 @@ DEFAULT_MAX_POOL_SIZE = 10
 
 # pg_advisory_xact_lock key that serialises schema upgrades of one database: b"NPmigrat".
 _MIGRATION_LOCK = 0x4E50_6D69_6772_6174
+
+
+async def _compact_counts(db: asyncpg.Connection) -> None:
+    """Sum the inventory counts' deltas (store/number_counts.py); another process compacting skips it."""
+    async with db.transaction():
+        if await db.fetchval("SELECT pg_try_advisory_xact_lock($1)", COMPACT_LOCK):
+            await db.execute(COMPACT_DELTAS_SQL)
 
 
 def _count(status: str) -> int:
@@ -901,6 +908,7 @@ class PostgresStore(PostgresTesting):
                 " DELETE FROM reservations USING due WHERE reservations.id = due.id",
                 float(now - RESERVATION_RETENTION_SECONDS),
             )
+            await _compact_counts(db)
             return returned
 
     async def violations(self) -> list[tuple[str, str]]:
@@ -911,20 +919,6 @@ class PostgresStore(PostgresTesting):
     async def pending_migrations(self) -> int:
         applied = {row[0] for row in await self._pool.fetch("SELECT version FROM schema_migrations")}
         return len({m.version for m in migrations("postgres")} - applied)
-
-    async def count_numbers(self) -> list[NumberCount]:
-        rows = await self._pool.fetch(
-            "SELECT country, number_type, state, count(*) FROM numbers GROUP BY country, number_type, state"
-        )
-        return [NumberCount(*row) for row in rows]
-
-    async def count_lapsed(self, now: float) -> list[NumberCount]:
-        rows = await self._pool.fetch(
-            "SELECT country, number_type, state, count(*) FROM numbers"
-            " WHERE state IN ('held', 'reserved') AND hold_expires_at <= $1 GROUP BY country, number_type, state",
-            now,
-        )
-        return [NumberCount(*row) for row in rows]
 
     async def clock_offset(self) -> float:
         return float(await self._pool.fetchval("SELECT offset_seconds FROM service_clock WHERE id = 1"))

@@ -11,6 +11,7 @@ from numberpool.core.model import (
     AssignmentType, Capabilities, Change, Cost, Country, Direction, EventKind, NumberType, Offering,
 )
 from numberpool.store import postgres_events as events
+from numberpool.store.number_counts import COUNTS_SQL
 from numberpool.store.rows import export_query
 
 _EXPORT_BATCH = 10_000
@@ -106,11 +107,7 @@ class PostgresInventory:
                 yield [tuple(row) for row in rows]
 
     async def report(self) -> list[ReportRow]:
-        rows = await self._pool.fetch(
-            "SELECT country, number_type, area_code, state, count(*) FROM numbers"
-            " GROUP BY country, number_type, state, area_code"
-        )
-        return [tuple(row) for row in rows]
+        return [tuple(row) for row in await self._pool.fetch(COUNTS_SQL)]
 
 
 def _key(o: Offering) -> tuple[str, str, str, str, str]:

@@ -10,6 +10,7 @@ from numberpool.core.model import (
     AssignmentType, Capabilities, Change, Cost, Country, Direction, EventKind, NumberType, Offering,
 )
 from numberpool.store import sqlite_events as events
+from numberpool.store.number_counts import COUNTS_SQL
 from numberpool.store.sqlite_group_commit import GroupCommit
 from numberpool.store.rows import export_query
 
@@ -124,12 +125,7 @@ class SqliteInventory:
 
     async def report(self) -> list[ReportRow]:
         async with self._commits.quiet():
-            # In the order of `numbers_free_by_type` (country, type, state, area code, number): SQLite
-            # counts straight off that index without touching the table or sorting.
-            return self._db.execute(
-                "SELECT country, number_type, area_code, state, count(*) FROM numbers"
-                " GROUP BY country, number_type, state, area_code"
-            ).fetchall()
+            return self._db.execute(COUNTS_SQL).fetchall()
 
 
 def _key(o: Offering) -> tuple[str, str, str, str, str]:
