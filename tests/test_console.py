@@ -396,8 +396,7 @@ def test_a_malformed_form_gets_a_message_not_a_500(browser_like: httpx.Client) -
 
 def operation_rows(page: httpx.Response) -> list[tuple[str, str]]:
     """(id, status) of each row of the Operations page."""
-    rows = re.findall(r'badge status-(\w+)">.*?<td data-label="Id" class="ref">([^<]+)</td>', page.text, re.S)
-    return [(op_id, status) for status, op_id in rows]
+    return re.findall(r'<code class="op-id">([^<]+)</code></th>.*?badge status-(\w+)"', page.text, re.S)
 
 
 def test_the_operations_page_shows_the_operations_with_status_error_filters_and_pages(
@@ -418,7 +417,7 @@ def test_the_operations_page_shows_the_operations_with_status_error_filters_and_
     api = admin.get("/operations", params={"limit": PAGE_SIZE}).json()
     first = browser_like.get("/operations")
     assert operation_rows(first) == [(op["id"], op["status"]) for op in api["value"]]
-    assert api["value"][0]["status"] == "failed" and "OutOfStock</strong>: Planned by the console test." in first.text
+    assert api["value"][0]["status"] == "failed" and "<strong>OutOfStock</strong>: Planned by the console test.</span>" in first.text
     older = re.search(r'<a rel="next" href="([^"]+)">Older</a>', first.text)
     assert older, "more operations than a page, and no link to the older ones"
     second = browser_like.get(html.unescape(older.group(1)).removeprefix(CONSOLE))
