@@ -253,7 +253,9 @@ def test_the_console_guide_shows_every_screenshot_the_browser_tests_take() -> No
     shown = set(re.findall(r"\(console/([a-z]+-[a-z]+)\.png\)", guide))
     taken = {f"{page}-{width}" for page in [*PAGES, "login"] for width in WIDTHS}
     assert shown <= taken, shown - taken
-    assert {f"{page}-wide" for page in ("login", "overview", "numbers", "number", "resources", "rotate", "faults")} <= shown
+    assert {f"{page}-wide" for page in ("login", "overview", "numbers", "number", "resources", "rotate", "faults",
+                                        "import", "job", "operations")} <= shown
+    assert {f"{page}-narrow" for page in ("import", "job", "operations")} <= shown
     assert "numberpool serve --admin-token" in guide and CONSOLE + "/" in guide
 
 

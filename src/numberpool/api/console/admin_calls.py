@@ -38,6 +38,8 @@ class Answer:
         return f"The request failed ({self.status})."
 
 
+STALLED_SECONDS = 60.0
+"""How long a download's route waits for the browser to take its next chunk."""
 Content = bytes | AsyncIterator[bytes]
 """A body that is not JSON (a file): whole, or as chunks read while they are sent."""
 
@@ -80,8 +82,13 @@ class AdminCalls:
         """A GET whose answer (a file of any size) is passed on as it is produced: a Download once
         the route has answered a success, or the error's Answer."""
         messages: asyncio.Queue[Message] = asyncio.Queue(maxsize=16)
-        task = asyncio.create_task(self._router(self._scope(request, "GET", path, query, ""), _receiver(None),
-                                                messages.put))
+
+        async def send(message: Message) -> None:
+            # Nobody reads on (the browser left before the first chunk): the route gives up.
+            await asyncio.wait_for(messages.put(message), STALLED_SECONDS)
+
+        task = asyncio.create_task(self._router(self._scope(request, "GET", path, query, ""), _receiver(None), send))
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())  # retrieved: no warning
         start = await _next_message(messages, task)
         status = start.get("status", 500) if start else 500
         if start is None or status >= 400:

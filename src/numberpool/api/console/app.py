@@ -72,7 +72,7 @@ class Console:
         self.static = _load_static()
         self.templates = Environment(loader=PackageLoader(__package__, "templates"),
                                      autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
-        self.templates.globals.update(base=BASE, testing=testing, states=STATES, percent=_percent)
+        self.templates.globals.update(base=BASE, testing=testing, states=STATES, percent=_percent, size=_size)
 
     # --- responses -----------------------------------------------------------------------
 
@@ -465,6 +465,14 @@ def _percent(job: dict[str, Any]) -> str:
     if not job["bytesTotal"]:
         return "0%" if job["state"] == "running" else "100%"
     return f"{100 * job['bytesRead'] // job['bytesTotal']}%"
+
+
+def _size(count: int) -> str:
+    """A byte count in the largest binary unit that divides it (1 GiB, 1 MiB)."""
+    for unit, scale in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if count >= scale and count % scale == 0:
+            return f"{count // scale:,} {unit}"
+    return f"{count:,} bytes"
 
 
 def _hour(text: str) -> str:
