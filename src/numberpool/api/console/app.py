@@ -185,11 +185,10 @@ class Console:
     # --- numbers -------------------------------------------------------------------------
 
     async def numbers(self, request: Request, session: Session) -> Response:
-        fields = {name: request.query_params.get(name, "").strip()
-                  for name in ("prefix", "state", "country", "resource", "continuation")}
-        fields["country"] = fields["country"].upper()
+        fields, filters = _search_fields(request, ("prefix", "state", "country", "resource"), "continuation")
+        if "country" in filters:
+            fields["country"] = filters["country"] = filters["country"].upper()
         answer = await self.api(request, "GET", "/numbers", query={**fields, "pageSize": PAGE_SIZE})
-        filters = {name: value for name, value in fields.items() if name != "continuation" and value}
         if not answer.ok:
             return self.render(request, "numbers.html", status=answer.status, title="Numbers", fields=fields,
                                numbers=[], error=answer.message, filters=filters, next_query=None)
@@ -310,8 +309,7 @@ class Console:
     # --- operations ----------------------------------------------------------------------
 
     async def operations_page(self, request: Request, session: Session) -> Response:
-        fields = {name: request.query_params.get(name, "").strip() for name in ("resource", "status", "after")}
-        filters = {name: value for name, value in fields.items() if name != "after" and value}
+        fields, filters = _search_fields(request, ("resource", "status"), "after")
         answer = await self.api(request, "GET", "/operations", query={**fields, "limit": PAGE_SIZE})
         if not answer.ok:
             return self.render(request, "operations.html", status=answer.status, title="Operations", fields=fields,
@@ -431,6 +429,13 @@ def _fault_rule(form: dict[str, str]) -> tuple[dict[str, Any] | None, str]:
             return None, "Times must be a whole number (or empty for no limit)."
         rule["times"] = int(times_text)
     return rule, ""
+
+
+def _search_fields(request: Request, names: tuple[str, ...], cursor: str) -> tuple[dict[str, str], dict[str, str]]:
+    """A search form's fields from the query (`cursor`: the page's continuation), and the filters
+    among them that are set (what the links to the first and next pages keep)."""
+    fields = {name: request.query_params.get(name, "").strip() for name in (*names, cursor)}
+    return fields, {name: fields[name] for name in names if fields[name]}
 
 
 async def _chosen_file(request: Request, field: str, types: tuple[str, ...],
