@@ -7,17 +7,22 @@ without an admin token. The browser tests are tests/test_console_browser.py.
 from __future__ import annotations
 
 import asyncio
+import html
 import re
 import sqlite3
 import ssl
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 import httpx
 import pytest
 
 from azure.communication.phonenumbers import PhoneNumberAssignmentType, PhoneNumberType
+from azure.core.exceptions import HttpResponseError
+from numberpool.api.console.app import PAGE_SIZE
 from numberpool.core.storage import NumberFilter
 from numberpool.store.admin_queries import numbers_page_sql
 from tests.conftest import server_data_dir
@@ -248,5 +253,184 @@ def test_the_console_guide_shows_every_screenshot_the_browser_tests_take() -> No
     shown = set(re.findall(r"\(console/([a-z]+-[a-z]+)\.png\)", guide))
     taken = {f"{page}-{width}" for page in [*PAGES, "login"] for width in WIDTHS}
     assert shown <= taken, shown - taken
-    assert {f"{page}-wide" for page in ("login", "overview", "numbers", "number", "resources", "rotate", "faults")} <= shown
+    assert {f"{page}-wide" for page in ("login", "overview", "numbers", "number", "resources", "rotate", "faults",
+                                        "import", "job", "operations")} <= shown
+    assert {f"{page}-narrow" for page in ("import", "job", "operations")} <= shown
     assert "numberpool serve --admin-token" in guide and CONSOLE + "/" in guide
+
+
+# --- the Import and Operations pages --------------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(32)
+
+
+def wait_for_job(admin: httpx.Client, job_id: str) -> dict:
+    for _ in range(300):
+        job = admin.get(f"/inventory/imports/{job_id}").json()
+        if job["state"] != "running":
+            return job
+        time.sleep(0.1)
+    raise AssertionError(f"the import {job_id} is still running: {job}")
+
+
+def shown(page: httpx.Response) -> str:
+    """The page's text as the browser shows it (entities decoded)."""
+    return html.unescape(page.text)
+
+
+def test_a_numbers_file_uploaded_in_the_console_is_imported_with_its_summary_and_rejects(
+        browser_like: httpx.Client, admin: httpx.Client) -> None:
+    csrf = sign_in(browser_like)
+    body = ("phoneNumber,numberType\n+14257400000,geographic\n+14257400001,geographic\n+1425abc,geographic\n"
+            "+14257400001,geographic\n").encode()
+    started = browser_like.post("/import", data={"csrf": csrf}, files={"numbers": ("few.csv", body, "text/csv")})
+    assert started.status_code == 303, started.text
+    location = started.headers["location"]
+    job_id = location.rsplit("/", 1)[-1]
+    assert location == f"{CONSOLE}/import/jobs/{job_id}"
+    job = wait_for_job(admin, job_id)
+    assert (job["state"], job["name"], job["dryRun"], job["bytesTotal"]) == ("succeeded", "few.csv", False, len(body))
+    assert (job["rowsRead"], job["imported"], job["alreadyPresent"], job["rejected"]) == (4, 2, 0, 2)
+
+    page = browser_like.get(location.removeprefix(CONSOLE))
+    assert page.status_code == 200 and "data-refresh" not in page.text  # finished: console.js stops polling
+    figures = dict(re.findall(r'<dd id="([a-z-]+)">([\d,]+)</dd>', page.text))
+    assert figures == {"rows": "4", "imported": "2", "already-present": "0", "rejected": "2"}
+    assert re.search(r'<progress id="job-progress" max="(\d+)" value="\1"', page.text)
+
+    rejects = browser_like.get(f"/import/jobs/{job_id}/rejects")
+    assert rejects.status_code == 200 and rejects.headers["content-type"].startswith("text/csv")
+    assert rejects.headers["content-disposition"] == f'attachment; filename="rejects-{job_id}.csv"'
+    assert "default-src 'none'" in rejects.headers["content-security-policy"]
+    assert rejects.content == admin.get(f"/inventory/imports/{job_id}/rejects").content
+    assert len(rejects.text.splitlines()) == 3 and rejects.text.startswith("phoneNumber,numberType,error")
+
+    listed = browser_like.get("/import")
+    assert f'href="{CONSOLE}/import/jobs/{job_id}">few.csv</a>' in listed.text
+    dry = browser_like.post("/import", data={"csrf": csrf, "dryRun": "true"},
+                            files={"numbers": ("again.csv", body, "text/csv")})
+    dry_job = wait_for_job(admin, dry.headers["location"].rsplit("/", 1)[-1])
+    assert (dry_job["dryRun"], dry_job["imported"], dry_job["alreadyPresent"]) == (True, 0, 2)
+    assert browser_like.get(f"/import/jobs/{'0' * 8}-0000-0000-0000-{'0' * 12}").status_code == 404
+    assert browser_like.get("/import/jobs/not-a-job/rejects").status_code == 400
+
+
+@pytest.mark.parametrize("path, field", [("/import", "numbers"), ("/import/catalog", "catalog")])
+def test_an_upload_without_the_sessions_csrf_token_is_refused_and_changes_nothing(
+        browser_like: httpx.Client, admin: httpx.Client, path: str, field: str) -> None:
+    sign_in(browser_like)
+    jobs, catalog = admin.get("/inventory/imports").json()["value"], admin.get("/catalog").text
+    content = b"phoneNumber\n+14257410000\n" if field == "numbers" else catalog.replace("2.0", "9.0").encode()
+    for data in ({}, {"csrf": "guessed"}):
+        refused = browser_like.post(path, data=data, files={field: ("file.csv" if field == "numbers" else "c.toml",
+                                                                    content, "text/plain")})
+        assert refused.status_code == 403 and "Form expired" in refused.text
+    assert admin.get("/inventory/imports").json()["value"] == jobs and admin.get("/catalog").text == catalog
+
+
+@pytest.mark.parametrize("upload, message", [
+    (None, "Choose a numbers file (CSV) to upload."),
+    (("", b"", "application/octet-stream"), "Choose a numbers file (CSV) to upload."),
+    (("photo.png", PNG, "image/png"), "photo.png is not a numbers file (CSV): choose a .csv or .txt file."),
+    (("photo.csv", PNG, "text/csv"), "photo.csv:1: not a CSV file (binary data)"),
+    (("colours.csv", b"phoneNumber,colour\n+14257420000,red\n", "text/csv"), "unknown column 'colour'"),
+], ids=["no-file", "empty-choice", "png-name", "binary-content", "wrong-columns"])
+def test_a_numbers_upload_that_cannot_be_imported_gets_a_message_and_no_job(
+        browser_like: httpx.Client, admin: httpx.Client, upload: tuple | None, message: str) -> None:
+    csrf = sign_in(browser_like)
+    jobs = admin.get("/inventory/imports").json()["value"]
+    answer = browser_like.post("/import", data={"csrf": csrf}, files={"numbers": upload} if upload else None)
+    assert answer.status_code == 400 and message in shown(answer), shown(answer)[-3000:]
+    assert 'role="alert"' in answer.text and "<h1>Import</h1>" in answer.text
+    assert admin.get("/inventory/imports").json()["value"] == jobs
+
+
+@pytest.mark.parametrize("upload, status, message", [
+    (None, 400, "Choose a catalog file (TOML) to upload."),
+    (("catalog.csv", b"x = 1\n", "text/csv"), 400, "catalog.csv is not a catalog file (TOML): choose a .toml file."),
+    (("bad.toml", b"[[offerings]]\ncountryCode = 1\n", "application/toml"), 400, "catalog:"),
+    (("latin.toml", b"\xff", "application/toml"), 400, "catalog: not UTF-8 text"),
+    (("huge.toml", b"#" * (1024 * 1024 + 1), "application/toml"), 413, "The request body exceeds 1048576 bytes."),
+    (("bigger.toml", b"#" * (1200 * 1024), "application/toml"), 413, "This form takes at most 1,114,112 bytes."),
+], ids=["no-file", "csv-name", "not-a-catalog", "not-utf8", "over-the-api-limit", "over-the-form-limit"])
+def test_a_catalog_upload_that_cannot_be_used_gets_a_message_and_changes_nothing(
+        browser_like: httpx.Client, admin: httpx.Client, upload: tuple | None, status: int, message: str) -> None:
+    csrf = sign_in(browser_like)
+    catalog = admin.get("/catalog").text
+    answer = browser_like.post("/import/catalog", data={"csrf": csrf}, files={"catalog": upload} if upload else None)
+    assert answer.status_code == status and message in shown(answer), shown(answer)[-3000:]
+    assert admin.get("/catalog").text == catalog
+
+
+def test_the_catalog_goes_out_and_back_in_through_the_console_and_a_conflict_is_explained(
+        browser_like: httpx.Client, admin: httpx.Client) -> None:
+    csrf = sign_in(browser_like)
+    exported = browser_like.get("/import/catalog.toml")
+    assert exported.status_code == 200 and exported.text == admin.get("/catalog").text
+    assert exported.headers["content-type"].startswith("application/toml")
+
+    def send(text: str, **fields: str) -> httpx.Response:
+        return browser_like.post("/import/catalog", data={"csrf": csrf, **fields},
+                                 files={"catalog": ("catalog.toml", text.encode(), "application/toml")})
+
+    same = send(exported.text)
+    assert same.status_code == 200 and "catalog.toml</strong>: catalog unchanged" in same.text
+    dearer = exported.text.replace("amount = 2.0,", "amount = 2.5,", 1)
+    updated = send(dearer)
+    assert updated.status_code == 200 and "<dt>Offerings updated</dt>" in updated.text
+    without_us = "\n\n".join(block for block in dearer.split("\n\n") if 'countryCode = "US"' not in block
+                             or "[[countries]]" in block)
+    conflict = send(without_us)
+    assert conflict.status_code == 409 and "available US geographic numbers" in shown(conflict)
+    assert "Tick Force and upload again" in conflict.text
+    assert admin.get("/catalog").text == dearer  # refused: nothing changed
+    assert send(exported.text).status_code == 200 and admin.get("/catalog").text == exported.text
+
+
+def test_a_malformed_form_gets_a_message_not_a_500(browser_like: httpx.Client) -> None:
+    sign_in(browser_like)
+    answer = browser_like.post("/import", content=b"--x\r\nnot a part",
+                               headers={"content-type": "multipart/form-data; boundary=x"})
+    assert answer.status_code == 400 and "Not a form" in answer.text
+    assert browser_like.post("/import", content=b"--x\r\n",
+                             headers={"content-type": "multipart/form-data"}).status_code == 400  # no boundary
+
+
+def operation_rows(page: httpx.Response) -> list[tuple[str, str]]:
+    """(id, status) of each row of the Operations page."""
+    return re.findall(r'<code class="op-id">([^<]+)</code></th>.*?badge status-(\w+)"', page.text, re.S)
+
+
+def test_the_operations_page_shows_the_operations_with_status_error_filters_and_pages(
+        browser_like: httpx.Client, admin: httpx.Client, served: tuple[ServerProcess, list[str]]) -> None:
+    server, _ = served
+    rule = {"operation": "SearchAvailablePhoneNumbers", "times": int(PAGE_SIZE),
+            "effect": {"operationFailure": {"code": "OutOfStock", "message": "Planned by the console test."}}}
+    with httpx.Client(verify=ssl.create_default_context(cafile=str(server.ca)),
+                      headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as faults:
+        assert faults.patch(server.endpoint + "/_numberpool/faults", json={"rules": [rule]}).status_code == 200
+    with sync_client(server.connection_string, None, server) as client:
+        for _ in range(int(PAGE_SIZE)):  # more than a page with the fixture's, each failing as the rule says
+            with pytest.raises(HttpResponseError):
+                client.begin_search_available_phone_numbers(
+                    "US", PhoneNumberType.TOLL_FREE, PhoneNumberAssignmentType.APPLICATION, TOLL_FREE_CAPS,
+                    area_code="800", quantity=1, polling_interval=0).result()
+    sign_in(browser_like)
+    api = admin.get("/operations", params={"limit": PAGE_SIZE}).json()
+    first = browser_like.get("/operations")
+    assert operation_rows(first) == [(op["id"], op["status"]) for op in api["value"]]
+    assert api["value"][0]["status"] == "failed" and "<strong>OutOfStock</strong>: Planned by the console test.</span>" in first.text
+    older = re.search(r'<a rel="next" href="([^"]+)">Older</a>', first.text)
+    assert older, "more operations than a page, and no link to the older ones"
+    second = browser_like.get(html.unescape(older.group(1)).removeprefix(CONSOLE))
+    after = parse_qs(urlsplit(api["nextLink"]).query)["after"][0]
+    expected = admin.get("/operations", params={"limit": PAGE_SIZE, "after": after}).json()["value"]
+    assert operation_rows(second) == [(op["id"], op["status"]) for op in expected] and expected
+    assert ">Newest</a>" in second.text
+
+    succeeded = browser_like.get("/operations", params={"status": "succeeded", "resource": "devresource"})
+    rows = operation_rows(succeeded)
+    assert rows and {status for _, status in rows} == {"succeeded"}
+    assert "No operation matches." in browser_like.get("/operations", params={"resource": "tenant-nobody"}).text
+    bad = browser_like.get("/operations", params={"status": "done"})
+    assert bad.status_code == 400 and 'role="alert"' in bad.text and "status" in bad.text

@@ -8,14 +8,18 @@ except under CI=true, where it fails.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -30,7 +34,7 @@ from azure.core.exceptions import HttpResponseError  # noqa: E402
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright  # noqa: E402
 
 from tests.conftest import server_data_dir  # noqa: E402
-from tests.support.admin import ADMIN_TOKEN  # noqa: E402
+from tests.support.admin import ADMIN_TOKEN, admin_client  # noqa: E402
 from tests.support.sdk import TOLL_FREE_CAPS, sync_client  # noqa: E402
 from tests.support.server import ServerProcess  # noqa: E402
 
@@ -232,14 +236,83 @@ def test_a_fault_rule_added_in_the_console_counts_its_hits(tab: Tab, console_ser
     expect(page.locator("#rules tbody")).to_contain_text("No fault rules")
 
 
+def numbers_csv(first: int, count: int) -> str:
+    """`count` good Redmond numbers from +1425{first}, then two rows the import rejects."""
+    rows = [f"+1425{first + i:07d},geographic" for i in range(count)]
+    return "\n".join(["phoneNumber,numberType", *rows, "+1425abc,geographic", f"+1425{first:07d},geographic"]) + "\n"
+
+
+def test_a_catalog_uploaded_in_the_console_shows_what_changed_or_why_not(tab: Tab) -> None:
+    page = tab.sign_in()
+    tab.open("/import")
+    with page.expect_download() as downloading:
+        page.get_by_role("link", name="Download the current catalog").click()
+    original = Path(downloading.value.path()).read_text(encoding="utf-8")
+    dearer = original.replace("amount = 2.0,", "amount = 2.5,", 1)
+    assert dearer != original
+
+    def upload(text: str, name: str = "catalog.toml") -> None:
+        page.get_by_label("Catalog file (TOML)").set_input_files(
+            {"name": name, "mimeType": "application/toml", "buffer": text.encode()})
+        page.get_by_role("button", name="Upload catalog").click()
+
+    upload(dearer, "dearer.toml")
+    result = page.locator("#catalog-result")
+    expect(result).to_contain_text("dearer.toml: catalog imported: 1 offerings updated")
+    expect(result.locator("dt")).to_have_text(["Offerings updated"])
+    assert serious_violations(Axe(), page) == []
+    tab.expect_refusal(409)
+    upload("\n\n".join(block for block in dearer.split("\n\n")
+                        if 'countryCode = "US"' not in block or "[[countries]]" in block))
+    expect(page.locator("#catalog-heading ~ .message.error")).to_contain_text("available US geographic numbers")
+    expect(page.get_by_text("Tick Force and upload again")).to_be_visible()
+    assert serious_violations(Axe(), page) == []
+    upload(original, "original.toml")
+    expect(result).to_contain_text("original.toml: catalog imported: 1 offerings updated")
+
+
+def test_the_operations_page_lists_searches_made_with_the_sdk_with_status_and_error(
+        tab: Tab, console_server: ServerProcess) -> None:
+    failure = {"operation": "SearchAvailablePhoneNumbers", "times": 1,
+               "effect": {"operationFailure": {"code": "OutOfStock", "message": "Planned by the browser test."}}}
+    with httpx.Client(verify=False, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as faults:
+        assert faults.patch(console_server.endpoint + "/_numberpool/faults", json={"rules": [failure]}).is_success
+    with sync_client(console_server.connection_string, None, console_server) as client:
+        with pytest.raises(HttpResponseError):
+            client.begin_search_available_phone_numbers(
+                "US", PhoneNumberType.TOLL_FREE, PhoneNumberAssignmentType.APPLICATION, TOLL_FREE_CAPS,
+                area_code="888", quantity=1, polling_interval=0).result()
+        found = client.begin_search_available_phone_numbers(
+            "US", PhoneNumberType.TOLL_FREE, PhoneNumberAssignmentType.APPLICATION, TOLL_FREE_CAPS,
+            area_code="888", quantity=1, polling_interval=0).result()
+    page = tab.sign_in()
+    page.get_by_role("navigation", name="Console").get_by_role("link", name="Operations").click()
+    newest, failed = page.locator("#operations tbody tr").all()[:2]
+    expect(newest.locator(".op-id")).to_have_text(f"search_{found.search_id}")
+    expect(failed.locator("td[data-label='Status']")).to_have_text("failed")
+    expect(failed.locator("td[data-label='Error']")).to_have_text("OutOfStock: Planned by the browser test.")
+    page.get_by_label("Resource").fill("devresource")
+    page.get_by_label("Status").select_option("succeeded")
+    page.get_by_role("button", name="Filter").click()
+    row = page.locator("#operations tbody tr", has=page.get_by_text(f"search_{found.search_id}", exact=True))
+    expect(row.get_by_role("rowheader")).to_have_text(f"search search_{found.search_id}")
+    expect(row.locator("td[data-label='Status']")).to_have_text("succeeded")
+    expect(row.locator("td[data-label='Resource']")).to_have_text("devresource")
+    statuses = page.locator("#operations td[data-label='Status']").all_inner_texts()
+    assert statuses and set(statuses) == {"succeeded"}
+
+
 PAGES = {  # name -> path, with what was made before
     "overview": "/", "numbers": "/numbers", "number": None, "resources": "/resources",
-    "rotate": "/resources/devresource/rotate", "import": "/import", "operations": "/operations", "faults": "/faults",
+    "rotate": "/resources/devresource/rotate", "import": "/import", "job": None, "operations": "/operations",
+    "faults": "/faults",
 }
 
 
 def test_every_page_passes_axe_at_both_widths(tab: Tab, console_server: ServerProcess) -> None:
     number = buy_toll_free(console_server)
+    job = finished_import(console_server, numbers_csv(7_600_000, 20), "numbers.csv")
+    made = {"number": f"/numbers/{number.replace('+', '%2B')}", "job": f"/import/jobs/{job}"}
     axe = Axe()
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = tab.open("/login")
@@ -252,14 +325,62 @@ def test_every_page_passes_axe_at_both_widths(tab: Tab, console_server: ServerPr
     for width, (w, h) in WIDTHS.items():
         page.set_viewport_size({"width": w, "height": h})
         for name, path in PAGES.items():
-            tab.open(path or f"/numbers/{number.replace('+', '%2B')}")
+            tab.open(path or made[name])
             _check(axe, page, f"{name}-{width}", found)
     assert not any(found.values()), "axe found serious or critical violations:\n" + json.dumps(found, indent=1)
 
 
+def finished_import(server: ServerProcess, text: str, name: str) -> str:
+    """The id of an import of `text` through the admin API, once it has ended."""
+    with admin_client(server) as admin:
+        job = admin.post("/inventory/imports", params={"name": name}, content=text.encode(),
+                         headers={"Content-Type": "text/csv"}).json()
+        for _ in range(300):
+            if admin.get(f"/inventory/imports/{job['id']}").json()["state"] != "running":
+                return job["id"]
+            time.sleep(0.1)
+    raise AssertionError(f"the import {job['id']} did not end")
+
+
 def _check(axe: Axe, page: Page, name: str, found: dict[str, list[str]]) -> None:
     page.wait_for_load_state("load")
-    results = axe.run(page)
-    found[name] = [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
-                   for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    found[name] = serious_violations(axe, page)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def serious_violations(axe: Axe, page: Page) -> list[str]:
+    results = axe.run(page)
+    return [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+            for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+
+
+# Last in the module: its 40,000 numbers would dwarf the other stock in the Overview's screenshot.
+def test_an_import_with_bad_rows_runs_to_its_summary_and_its_rejects_download(tab: Tab) -> None:
+    page = tab.sign_in()
+    page.get_by_role("navigation", name="Console").get_by_role("link", name="Import").click()
+    count = 40_000  # a second or two of loading: the job page shows it running, then its summary
+    page.get_by_label("Numbers file (CSV)").set_input_files(
+        {"name": "redmond.csv", "mimeType": "text/csv", "buffer": numbers_csv(7_500_000, count).encode()})
+    page.get_by_role("button", name="Upload and import").click()
+    expect(page).to_have_url(re.compile(r"/import/jobs/[0-9a-f-]{36}$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Import of redmond.csv")
+    progress = page.get_by_label("Progress")
+    seen = [progress.evaluate("p => p.value / p.max")]
+    while page.locator("#job[data-refresh]").count():  # console.js refreshes it until the job ends
+        page.wait_for_timeout(200)
+        seen.append(progress.evaluate("p => p.value / p.max"))
+    print(f"progress seen while the import ran: {sorted(set(round(x, 2) for x in seen))}")
+    assert seen == sorted(seen) and seen[-1] == 1
+    expect(page.locator("#job .badge")).to_have_text("succeeded")
+    figures = {key: page.locator(f"#{key}").inner_text() for key in ("rows", "imported", "already-present", "rejected")}
+    assert figures == {"rows": f"{count + 2:,}", "imported": f"{count:,}", "already-present": "0", "rejected": "2"}
+    with page.expect_download() as downloading:
+        page.get_by_role("link", name="Download the rejected rows (CSV)").click()
+    download = downloading.value
+    assert download.suggested_filename == f"rejects-{page.url.rsplit('/', 1)[-1]}.csv"
+    rows = list(csv.reader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
+    assert rows[0] == ["phoneNumber", "numberType", "error"] and [r[0] for r in rows[1:]] == ["+1425abc", "+14257500000"]
+    assert "appears earlier in the file" in rows[2][2]
+    page.get_by_role("link", name="Import").first.click()
+    job = page.locator("#jobs tbody tr", has=page.get_by_role("rowheader", name="redmond.csv"))
+    expect(job.locator("td[data-label='Rejected']")).to_have_text("2")

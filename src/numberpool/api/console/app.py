@@ -7,26 +7,42 @@ origin only, no inline script or style, forms post only here, no framing.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from importlib import resources as package_files
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from numberpool.api.admin.app import AdminApi, admin_routes
+from numberpool.api.admin.catalog import MAX_CATALOG_BYTES
+from numberpool.api.admin.catalog import MEDIA_TYPE as CATALOG_MEDIA_TYPE
+from numberpool.api.admin.imports import MAX_UPLOAD_BYTES
 from numberpool.api.admin.routing import PREFIX as API
 from numberpool.api.console import charts
-from numberpool.api.console.admin_calls import AdminCalls, Answer, segment
+from numberpool.api.console.admin_calls import AdminCalls, Answer, Download, segment
 from numberpool.api.console.session import CSRF_FIELD, Session, Sessions, csrf_matches
 from numberpool.api.testing import faults as testing_faults
 from numberpool.core.inventory_report import STATES
+from numberpool.core.model import OperationStatus
 
 BASE = "/_numberpool/admin"
 PAGE_SIZE = "25"
+RECENT_IMPORTS = "20"
+FORM_OVERHEAD_BYTES = 64 * 1024
+"""Room for a multipart form's other fields and boundaries around its file."""
+MAX_FORM_BYTES = MAX_CATALOG_BYTES + FORM_OVERHEAD_BYTES
+"""The largest form the console reads (a catalog file's), but for the numbers upload's."""
+UPLOAD_CHUNK_BYTES = 64 * 1024
+NUMBERS_FILE_TYPES = (".csv", ".txt")
+CATALOG_FILE_TYPES = (".toml",)
+OPERATION_STATUSES = [status.value for status in OperationStatus]
 
 PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self';"
                " form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
@@ -56,7 +72,7 @@ class Console:
         self.static = _load_static()
         self.templates = Environment(loader=PackageLoader(__package__, "templates"),
                                      autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
-        self.templates.globals.update(base=BASE, testing=testing, states=STATES)
+        self.templates.globals.update(base=BASE, testing=testing, states=STATES, percent=_percent, size=_size)
 
     # --- responses -----------------------------------------------------------------------
 
@@ -86,18 +102,38 @@ class Console:
         endpoint.__name__ = handler.__name__
         return endpoint
 
-    def change(self, handler: Callable[[Request, dict[str, str]], Awaitable[Response]]) -> Page:
-        """A form that changes something: a session and its CSRF token in the form, or 403 and nothing done."""
+    def change(self, handler: Callable[[Request, dict[str, str]], Awaitable[Response]],
+               max_bytes: int = MAX_FORM_BYTES) -> Page:
+        """A form that changes something: a session and its CSRF token in the form, or 403 and nothing done.
+
+        The session is checked before the form is read, and a form larger than `max_bytes` is not
+        read at all. A file in the form waits in a temporary file (python-multipart spools it to
+        disk past 1 MiB), not in memory; the handler finds it in `await request.form()`."""
         async def endpoint(request: Request) -> Response:
             session = self.sessions.open(request)
-            form = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
-            if session is None or not csrf_matches(session, form.get(CSRF_FIELD)):
-                return self.render(request, "problem.html", status=403, title="Form expired",
-                                   message="This form is no longer valid (signed out, or sent from elsewhere). "
-                                           "Open the page again and resend it.")
+            if session is None:
+                return self.expired(request)
+            length = request.headers.get("content-length")
+            if length is None and "transfer-encoding" in request.headers:
+                return self.render(request, "problem.html", status=411, title="Length required",
+                                   message="Send the form with its length (Content-Length), as a browser does.")
+            if length is not None and (not length.isdigit() or int(length) > max_bytes):
+                return self.render(request, "problem.html", status=413, title="Too large",
+                                   message=f"This form takes at most {max_bytes:,} bytes.")
+            try:
+                form = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
+            except HTTPException as exc:  # not a well-formed form (python-multipart's message)
+                return self.render(request, "problem.html", status=400, title="Not a form", message=str(exc.detail))
+            if not csrf_matches(session, form.get(CSRF_FIELD)):
+                return self.expired(request)
             return await handler(request, form)
         endpoint.__name__ = handler.__name__
         return endpoint
+
+    def expired(self, request: Request) -> Response:
+        return self.render(request, "problem.html", status=403, title="Form expired",
+                           message="This form is no longer valid (signed out, or sent from elsewhere). "
+                                   "Open the page again and resend it.")
 
     # --- login ---------------------------------------------------------------------------
 
@@ -149,11 +185,10 @@ class Console:
     # --- numbers -------------------------------------------------------------------------
 
     async def numbers(self, request: Request, session: Session) -> Response:
-        fields = {name: request.query_params.get(name, "").strip()
-                  for name in ("prefix", "state", "country", "resource", "continuation")}
-        fields["country"] = fields["country"].upper()
+        fields, filters = _search_fields(request, ("prefix", "state", "country", "resource"), "continuation")
+        if "country" in filters:
+            fields["country"] = filters["country"] = filters["country"].upper()
         answer = await self.api(request, "GET", "/numbers", query={**fields, "pageSize": PAGE_SIZE})
-        filters = {name: value for name, value in fields.items() if name != "continuation" and value}
         if not answer.ok:
             return self.render(request, "numbers.html", status=answer.status, title="Numbers", fields=fields,
                                numbers=[], error=answer.message, filters=filters, next_query=None)
@@ -213,13 +248,80 @@ class Console:
             return await self.resources(request, session, status=answer.status, error=answer.message)
         return await self.resources(request, session, notice=f"Resource {resource} deleted.")
 
-    # --- placeholders of the second phase ------------------------------------------------
+    # --- import --------------------------------------------------------------------------
+
+    async def imports(self, request: Request, *, status: int = 200, **values: Any) -> Response:
+        """The Import page: the upload forms and the recent jobs, with what a form just did in `values`."""
+        answer = await self.api(request, "GET", "/inventory/imports", query={"limit": RECENT_IMPORTS})
+        if not answer.ok:
+            return self.problem(request, answer, "Import")
+        return self.render(request, "import.html", status=status, title="Import", jobs=answer.body["value"],
+                           max_upload=MAX_UPLOAD_BYTES, max_catalog=MAX_CATALOG_BYTES, **values)
 
     async def import_page(self, request: Request, session: Session) -> Response:
-        return self.render(request, "import.html", title="Import")
+        return await self.imports(request)
+
+    async def start_import(self, request: Request, form: dict[str, str]) -> Response:
+        upload, problem = await _chosen_file(request, "numbers", NUMBERS_FILE_TYPES, "a numbers file (CSV)")
+        if upload is None:
+            return await self.imports(request, status=400, numbers_error=problem)
+        answer = await self.api(request, "POST", "/inventory/imports", content=_chunks(upload), content_type="text/csv",
+                                query={"dryRun": "true" if form.get("dryRun") else "",
+                                       "name": (upload.filename or "")[:200]})
+        if not answer.ok:
+            return await self.imports(request, status=answer.status, numbers_error=answer.message)
+        return _secured(RedirectResponse(f"{BASE}/import/jobs/{segment(answer.body['id'])}", status_code=303))
+
+    async def import_job(self, request: Request, session: Session) -> Response:
+        answer = await self.api(request, "GET", f"/inventory/imports/{segment(request.path_params['id'])}")
+        if not answer.ok:
+            return self.problem(request, answer, "Import")
+        return self.render(request, "import_job.html", title=f"Import of {answer.body.get('name') or 'a file'}",
+                           job=answer.body)
+
+    async def import_rejects(self, request: Request, session: Session) -> Response:
+        return await self.download(request, f"/inventory/imports/{segment(request.path_params['id'])}/rejects",
+                                   "Rejected rows")
+
+    async def catalog_file(self, request: Request, session: Session) -> Response:
+        return await self.download(request, "/catalog", "Catalog")
+
+    async def import_catalog(self, request: Request, form: dict[str, str]) -> Response:
+        upload, problem = await _chosen_file(request, "catalog", CATALOG_FILE_TYPES, "a catalog file (TOML)")
+        if upload is None:
+            return await self.imports(request, status=400, catalog_error=problem)
+        answer = await self.api(request, "PUT", "/catalog", content=_chunks(upload), content_type=CATALOG_MEDIA_TYPE,
+                                query={"force": "true" if form.get("force") else ""})
+        if not answer.ok:
+            return await self.imports(request, status=answer.status, catalog_error=answer.message,
+                                      catalog_conflict=answer.status == 409)
+        return await self.imports(request, catalog=answer.body, catalog_name=upload.filename)
+
+    async def download(self, request: Request, path: str, title: str) -> Response:
+        """An admin route's file, passed on to the browser as it is read (its type and file name kept)."""
+        answer = await self.calls.download(request, API + path)
+        if not isinstance(answer, Download):
+            return self.problem(request, answer, title)
+        kept = {name: value for name, value in answer.headers.items()
+                if name.lower() in ("content-type", "content-disposition")}
+        return _secured(StreamingResponse(answer.chunks, status_code=answer.status, headers=kept))
+
+    # --- operations ----------------------------------------------------------------------
 
     async def operations_page(self, request: Request, session: Session) -> Response:
-        return self.render(request, "operations.html", title="Operations")
+        fields, filters = _search_fields(request, ("resource", "status"), "after")
+        answer = await self.api(request, "GET", "/operations", query={**fields, "limit": PAGE_SIZE})
+        if not answer.ok:
+            return self.render(request, "operations.html", status=answer.status, title="Operations", fields=fields,
+                               statuses=OPERATION_STATUSES, operations=[], error=answer.message, filters=filters,
+                               next_query=None)
+        next_query = None
+        if "nextLink" in answer.body:
+            after = parse_qs(urlsplit(answer.body["nextLink"]).query).get("after", [""])[0]
+            next_query = {**filters, "after": after}
+        return self.render(request, "operations.html", title="Operations", fields=fields, statuses=OPERATION_STATUSES,
+                           operations=answer.body["value"], filters=filters, next_query=next_query,
+                           paged=bool(fields["after"]))
 
     # --- faults (testing mode) -----------------------------------------------------------
 
@@ -278,6 +380,12 @@ class Console:
             Route(f"{BASE}/resources/{{id}}/rotate", self.change(self.rotate_key), methods=post),
             Route(f"{BASE}/resources/{{id}}/delete", self.change(self.delete_resource), methods=post),
             Route(f"{BASE}/import", self.page(self.import_page), methods=get),
+            Route(f"{BASE}/import", self.change(self.start_import, max_bytes=MAX_UPLOAD_BYTES + FORM_OVERHEAD_BYTES),
+                  methods=post),
+            Route(f"{BASE}/import/jobs/{{id}}", self.page(self.import_job), methods=get),
+            Route(f"{BASE}/import/jobs/{{id}}/rejects", self.page(self.import_rejects), methods=get),
+            Route(f"{BASE}/import/catalog", self.change(self.import_catalog), methods=post),
+            Route(f"{BASE}/import/catalog.toml", self.page(self.catalog_file), methods=get),
             Route(f"{BASE}/operations", self.page(self.operations_page), methods=get),
             Route(f"{BASE}/static/{{name}}", self.asset, methods=get),
         ]
@@ -323,6 +431,31 @@ def _fault_rule(form: dict[str, str]) -> tuple[dict[str, Any] | None, str]:
     return rule, ""
 
 
+def _search_fields(request: Request, names: tuple[str, ...], cursor: str) -> tuple[dict[str, str], dict[str, str]]:
+    """A search form's fields from the query (`cursor`: the page's continuation), and the filters
+    among them that are set (what the links to the first and next pages keep)."""
+    fields = {name: request.query_params.get(name, "").strip() for name in (*names, cursor)}
+    return fields, {name: fields[name] for name in names if fields[name]}
+
+
+async def _chosen_file(request: Request, field: str, types: tuple[str, ...],
+                       what: str) -> tuple[UploadFile | None, str]:
+    """The form's file in `field`, or None and what is wrong: none chosen, or a name that is not one of `types`."""
+    upload = (await request.form()).get(field)
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return None, f"Choose {what} to upload."
+    if not upload.filename.lower().endswith(types):
+        return None, f"{upload.filename} is not {what}: choose a {' or '.join(types)} file."
+    return upload, ""
+
+
+async def _chunks(upload: UploadFile) -> AsyncIterator[bytes]:
+    """An uploaded file a chunk at a time, from its temporary file."""
+    await upload.seek(0)
+    while chunk := await upload.read(UPLOAD_CHUNK_BYTES):
+        yield chunk
+
+
 def _stock(report: dict[str, Any]) -> list[tuple[tuple[str, str], dict[str, int]]]:
     """The report's groups summed over area codes: per country and number type, a count per state."""
     stock: dict[tuple[str, str], dict[str, int]] = {}
@@ -330,6 +463,21 @@ def _stock(report: dict[str, Any]) -> list[tuple[tuple[str, str], dict[str, int]
         counts = stock.setdefault((group["countryCode"], group["phoneNumberType"]), dict.fromkeys(STATES, 0))
         counts[group["state"]] += group["count"]
     return sorted(stock.items())
+
+
+def _percent(job: dict[str, Any]) -> str:
+    """How far an import has read its file, in whole percent (100% only once all is read)."""
+    if not job["bytesTotal"]:
+        return "0%" if job["state"] == "running" else "100%"
+    return f"{100 * job['bytesRead'] // job['bytesTotal']}%"
+
+
+def _size(count: int) -> str:
+    """A byte count in the largest binary unit that divides it (1 GiB, 1 MiB)."""
+    for unit, scale in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if count >= scale and count % scale == 0:
+            return f"{count // scale:,} {unit}"
+    return f"{count:,} bytes"
 
 
 def _hour(text: str) -> str:

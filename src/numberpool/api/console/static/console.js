@@ -1,6 +1,7 @@
 // numberpool console: partial updates. Every page works without this file; with it, an element
 // marked data-refresh="SECONDS" (with an id) is refreshed in place from the same page every
-// SECONDS while the tab is visible: the state counts of the Overview, the hit counts of Faults.
+// SECONDS while the tab is visible: the state counts of the Overview, the hit counts of Faults,
+// an import's progress. It stops once the fresh copy is no longer marked (the import has ended).
 // An element marked data-scroll-end starts scrolled to its right end (the latest hours of a chart
 // that scrolls sideways on a narrow screen).
 "use strict";
@@ -16,6 +17,10 @@
             const fresh = page.getElementById(element.id);
             if (fresh && fresh.innerHTML !== element.innerHTML) {
               element.replaceChildren(...Array.from(fresh.childNodes).map(function (node) { return document.importNode(node, true); }));
+            }
+            if (fresh && !fresh.hasAttribute("data-refresh")) {
+              element.removeAttribute("data-refresh");
+              return;
             }
           }
         } catch (error) {
