@@ -14,7 +14,7 @@ import pytest
 from numberpool.core.resources import DEV_ACCESS_KEY
 from tests.conftest import OTHER_KEY, server_data_dir, signed_client
 from tests.support.acs import NEWEST, assert_acs_error, poll, purchase, search, v
-from tests.support.admin import ADMIN_TOKEN, API, DOCUMENT, admin_client, checked
+from tests.support.admin import ADMIN_TOKEN, API, DOCUMENT, admin_client, checked, running_admin_server
 from tests.support.server import ServerProcess
 
 SEEN_WITHIN = 5.0  # seconds: a change reaches every process
@@ -23,13 +23,9 @@ SEEN_WITHIN = 5.0  # seconds: a change reaches every process
 def admin_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, development_ca: Any
 ) -> Iterator[ServerProcess]:
-    process = ServerProcess(
-        server_data_dir(tmp_path_factory, development_ca, f"numberpool-admin-{request.param}"),
-        "--inventory-size", "20", "--admin-token", ADMIN_TOKEN, engine=request.param,
-    ).start()
-    yield process
-    process.stop()
-    assert not [line for line in process.output if "Traceback" in line], "\n".join(process.output[-100:])
+    data_dir = server_data_dir(tmp_path_factory, development_ca, f"numberpool-admin-{request.param}")
+    with running_admin_server(request.param, data_dir, inventory_size=20) as process:
+        yield process
 
 
 @pytest.fixture()

@@ -20,7 +20,7 @@ import pytest
 from numberpool.core.catalog_file import demo_catalog, dump_catalog
 from tests.conftest import server_data_dir, signed_client
 from tests.support.acs import NEWEST, assert_acs_error, poll, purchase, search
-from tests.support.admin import ADMIN_TOKEN, admin_client
+from tests.support.admin import admin_client, running_admin_server
 from tests.support.server import ServerProcess
 
 CSV = "text/csv"
@@ -31,13 +31,9 @@ WAIT = 120.0  # seconds an import of a few rows may take on a busy machine befor
 def admin_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, development_ca: Any
 ) -> Iterator[ServerProcess]:
-    process = ServerProcess(
-        server_data_dir(tmp_path_factory, development_ca, f"numberpool-admin-inventory-{request.param}"),
-        "--inventory-size", "5", "--admin-token", ADMIN_TOKEN, engine=request.param,
-    ).start()
-    yield process
-    process.stop()
-    assert not [line for line in process.output if "Traceback" in line], "\n".join(process.output[-100:])
+    data_dir = server_data_dir(tmp_path_factory, development_ca, f"numberpool-admin-inventory-{request.param}")
+    with running_admin_server(request.param, data_dir, inventory_size=5) as process:
+        yield process
 
 
 @pytest.fixture()

@@ -9,7 +9,6 @@ about a minute on a quiet machine, most of it installing the dependencies.
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import signal
 import subprocess
@@ -17,7 +16,6 @@ import sys
 import tomllib
 import venv
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import re
 import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,6 +19,18 @@ from tests.support.server import ServerProcess
 ADMIN_TOKEN = "test-admin-token-0123456789"
 API = "/_numberpool/admin/api/v1"
 DOCUMENT = document()
+
+
+@contextmanager
+def running_admin_server(engine: str, data_dir: Path, inventory_size: int) -> Iterator[ServerProcess]:
+    """A server with the admin token on `engine`; it must not have logged a traceback when it stops."""
+    process = ServerProcess(data_dir, "--inventory-size", str(inventory_size), "--admin-token", ADMIN_TOKEN,
+                            engine=engine).start()
+    try:
+        yield process
+    finally:
+        process.stop()
+    assert not [line for line in process.output if "Traceback" in line], "\n".join(process.output[-100:])
 
 
 def _inline(node: Any, doc: dict[str, Any]) -> Any:

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from numberpool.testing.server import READY, ReadyLine
+from numberpool.testing.server import READY, ReadyLine  # noqa: F401  READY: the ready line, for tests
 # Servers of one test that share a database must share the secret that seals its access keys
 # (server/keys_secret.py); each has its own data directory, so the tests give them this one.
 TEST_KEYS_SECRET = "bnVtYmVycG9vbC10ZXN0LWtleXMtc2VjcmV0LTMyYnk="
