@@ -9,6 +9,9 @@ a CSV of `--rows` generated US numbers to `POST /inventory/imports` and samples 
 ends (at most `--timeout` seconds). Reports p50/p99/max per request kind, idle and during the
 import, and the import's rows/s (rows over the job's own start-to-finish time).
 Results go to bench/results/import-latency-<time>.json.
+
+`--src DIR` runs the server from another tree's sources (before/after on the same machine state):
+`git archive <commit> src | tar -x -C /tmp/base`, then `--src /tmp/base/src`.
 """
 
 from __future__ import annotations
@@ -81,16 +84,16 @@ async def _database(engine: str, folder: Path) -> tuple[Database, str]:
     return database, await database.__aenter__()
 
 
-def measure(engine: str, rows: int, csv_path: Path, folder: Path, timeout: float) -> dict[str, Any]:
+def measure(engine: str, rows: int, csv_path: Path, folder: Path, timeout: float, src: str | None) -> dict[str, Any]:
     database, url = asyncio.run(_database(engine, folder))
     port = free_port()
     command = [sys.executable, "-m", "numberpool", "serve", "--no-tls", "--host", "127.0.0.1", "--port", str(port),
                "--data-dir", str(folder / f"data-{engine}"), "--database", url, "--inventory-size", "2000",
                "--hold-minutes", "0.05", "--admin-token", ADMIN_TOKEN, "--log-level", "warning"]
     base = f"http://127.0.0.1:{port}"
-    row: dict[str, Any] = {"engine": engine, "rows": rows}
+    row: dict[str, Any] = {"engine": engine, "rows": rows, "src": src or "this tree"}
     try:
-        with process(command, port):
+        with process(command, port, {"PYTHONPATH": src} if src else None):
             sampler = Sampler(base)
             sampler.start()
             time.sleep(IDLE_SECONDS)
@@ -126,15 +129,17 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=600_000)
     parser.add_argument("--engines", default="sqlite")
     parser.add_argument("--timeout", type=float, default=300, help="seconds an import may take at most")
+    parser.add_argument("--src", default=None, help="run the server from these sources instead (a baseline)")
+    parser.add_argument("--rounds", type=int, default=1, help="measure each engine this many times")
     args = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory(prefix="numberpool-import-latency-") as tmp:
         folder = Path(tmp)
         csv_path = folder / "numbers.csv"
         write_csv(csv_path, args.rows)
-        for engine in args.engines.split(","):
-            row = measure(engine, args.rows, csv_path, folder, args.timeout)
-            row["commit"] = _commit()
+        for engine in args.engines.split(",") * args.rounds:
+            row = measure(engine, args.rows, csv_path, folder, args.timeout, args.src)
+            row["commit"] = _commit() if args.src is None else "baseline"
             print(json.dumps(row), flush=True)
             results.append(row)
     RESULTS.mkdir(exist_ok=True)
