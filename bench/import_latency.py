@@ -4,10 +4,11 @@
 
 For each engine: starts `numberpool serve` (HTTP on 127.0.0.1, a small inventory), samples signed
 ACS requests (`GET /phoneNumbers` and a `POST .../:search`, one after the other, a client that
-waits for each answer, SAMPLE_GAP apart) for IDLE_SECONDS with nothing else running, then uploads
+waits for each answer, one started every PERIOD) for IDLE_SECONDS with nothing else running, then uploads
 a CSV of `--rows` generated US numbers to `POST /inventory/imports` and samples on until the job
 ends (at most `--timeout` seconds). Reports p50/p99/max per request kind, idle and during the
-import, and the import's rows/s (rows over the job's own start-to-finish time).
+import, the import's rows/s (rows over the job's own start-to-finish time) and the server
+process's CPU seconds meanwhile (steadier than rows/s on a shared machine).
 Results go to bench/results/import-latency-<time>.json.
 
 `--src DIR` runs the server from another tree's sources (before/after on the same machine state):
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -40,7 +42,9 @@ RESULTS = Path(__file__).parent / "results"
 ADMIN_TOKEN = "bench-admin-token-0123456789"
 ADMIN = "/_numberpool/admin/api/v1"
 IDLE_SECONDS = 3.0
-SAMPLE_GAP = 0.01
+PERIOD = 0.05
+"""Seconds between the starts of two sampled requests (20 a second, each waited for): the same load
+on the server whatever the latency, so the import's rows/s compare between runs."""
 REQUESTS = {
     "list": ("GET", f"/phoneNumbers?api-version={VERSION}", None),
     "search": ("POST", f"/availablePhoneNumbers/countries/US/:search?api-version={VERSION}", SEARCH_BODY),
@@ -59,9 +63,12 @@ class Sampler(threading.Thread):
         self.stopping = threading.Event()
 
     def run(self) -> None:
+        due = time.perf_counter()
         with httpx.Client(base_url=self.base, auth=HmacAuth(DEV_ACCESS_KEY), timeout=30) as client:
             while not self.stopping.is_set():
                 for kind, (method, path, body) in REQUESTS.items():
+                    due += PERIOD
+                    time.sleep(max(0.0, due - time.perf_counter()))
                     phase = self.phase
                     started = time.perf_counter()
                     answer = client.request(method, path, json=body)
@@ -69,7 +76,7 @@ class Sampler(threading.Thread):
                     if answer.status_code >= 300:
                         self.errors += 1
                     self.samples.setdefault(phase, {}).setdefault(kind, []).append(spent)
-                    time.sleep(SAMPLE_GAP)
+                    due = max(due, time.perf_counter() - PERIOD)  # late: the next starts at once, no burst
 
 
 def _figures(values: list[float]) -> dict[str, float]:
@@ -77,6 +84,12 @@ def _figures(values: list[float]) -> dict[str, float]:
     return {"n": len(ordered), "p50_ms": round(statistics.median(ordered), 1),
             "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], 1),
             "max_ms": round(ordered[-1], 1)}
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU the process has used (the import and the sampled requests, on SQLite)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def _database(engine: str, folder: Path) -> tuple[Database, str]:
@@ -93,13 +106,14 @@ def measure(engine: str, rows: int, csv_path: Path, folder: Path, timeout: float
     base = f"http://127.0.0.1:{port}"
     row: dict[str, Any] = {"engine": engine, "rows": rows, "src": src or "this tree"}
     try:
-        with process(command, port, {"PYTHONPATH": src} if src else None):
+        with process(command, port, {"PYTHONPATH": src} if src else None) as server:
             sampler = Sampler(base)
             sampler.start()
             time.sleep(IDLE_SECONDS)
             with httpx.Client(base_url=base + ADMIN, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
                               timeout=60) as admin:
                 sampler.phase = "import"
+                cpu = _cpu_seconds(server.pid)
                 with csv_path.open("rb") as body:
                     started = admin.post("/inventory/imports", content=body, headers={"Content-Type": "text/csv"})
                 started.raise_for_status()
@@ -110,6 +124,7 @@ def measure(engine: str, rows: int, csv_path: Path, folder: Path, timeout: float
                     time.sleep(0.5)
                     job = admin.get(job_path).json()
                 sampler.phase = "after"
+                cpu = _cpu_seconds(server.pid) - cpu
             sampler.stopping.set()
             sampler.join(35)
     finally:
@@ -117,7 +132,8 @@ def measure(engine: str, rows: int, csv_path: Path, folder: Path, timeout: float
     seconds = (datetime.fromisoformat(job.get("finishedAt") or job["lastHeartbeatAt"])
                - datetime.fromisoformat(job["startedAt"])).total_seconds()
     row.update(state=job["state"], imported=job["imported"], import_seconds=round(seconds, 1),
-               import_rows_per_s=round(job["rowsRead"] / seconds) if seconds else None, errors=sampler.errors)
+               import_rows_per_s=round(job["rowsRead"] / seconds) if seconds else None,
+               server_cpu_s=round(cpu, 1), errors=sampler.errors)
     for phase in ("idle", "import"):
         for kind, values in sampler.samples.get(phase, {}).items():
             row[f"{phase}_{kind}"] = _figures(values)

@@ -42,8 +42,8 @@ STALE_AFTER = 30.0
 """Seconds without a heartbeat after which a running job counts as interrupted (its process died)."""
 INTERRUPTED_MESSAGE = (f"no heartbeat from the process running it for {STALE_AFTER:.0f} s: it stopped (the batches"
                        " loaded so far stay; import the file again to add the rest)")
-YIELD_EVERY = 128
-"""Rows checked between two turns given to the server's other requests (about half a millisecond)."""
+YIELD_EVERY = 256
+"""Rows checked between two turns given to the server's other requests (about a millisecond)."""
 MAX_STORED_REJECTS = 100_000
 """Rejected rows kept for a job's rejects file; the count goes on beyond them."""
 KEEP_SECONDS = 30 * 24 * 3600

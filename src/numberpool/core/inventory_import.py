@@ -38,6 +38,7 @@ PENDING = 400_000
 """Numbers held back in unfinished batches before all of them are loaded, whatever their size."""
 PROGRESS_EVERY = 20_480
 YIELD_EVERY = 1_024
+"""Rows checked between two turns of the event loop given to the load in flight (and, in a server, to requests)."""
 MAX_RANGE = 10_000_000
 
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
@@ -293,7 +294,7 @@ class NumberImport:
 
         One load runs while the next rows are read and checked: on PostgreSQL the database
         works on a batch while this process prepares the next one (the loop yields to the load
-        every YIELD_EVERY rows). Each load is still its own transaction, committed in order.
+        every `yield_every` rows). Each load is still its own transaction, committed in order.
         """
         locality, numbers = slot.locality, slot.numbers
         slot.numbers = []

@@ -469,9 +469,10 @@ _PURCHASE_RESERVED = (
 
 
 class SqliteStore(SqliteTesting):
-    # Every other request waits for the load in hand on the one connection: 500 numbers take
-    # some 10 ms (bench/import_latency.py; 10,000 kept requests waiting up to 0.4 s).
-    background_load_batch = 500
+    # Every other request waits for the load in hand on the one connection: 2,000 numbers take
+    # some 30 ms; 10,000 kept requests waiting up to 0.4 s, 500 cost more CPU per number under
+    # load (bench/README.md, "An import beside the ACS API").
+    background_load_batch = 2_000
 
     def __init__(self, connection: sqlite3.Connection, path: str = ":memory:") -> None:
         self._db = connection
