@@ -141,7 +141,7 @@ async def _run(store: Store, job: ImportJob, reader: NumbersReader, rows: Iterat
     end = (JobState.FAILED, "InternalError", "the import stopped unexpectedly")
     try:
         imported = await NumberImport.start(store, dry_run=job.dry_run, on_reject=rejects,
-                                               batch=store.background_load_batch, yield_every=YIELD_EVERY)
+                                            batch=store.background_load_batch, yield_every=YIELD_EVERY)
         work = asyncio.create_task(imported.run(reader.header, rows, lambda: reader.bytes_read))
         while True:
             done, _ = await asyncio.wait({work}, timeout=HEARTBEAT_EVERY)
