@@ -112,3 +112,58 @@ def test_text_format_is_readable(make_server):
 ])
 def test_anything_shaped_like_a_credential_is_masked(text, secret):
     assert secret not in redact(text) and "[redacted]" in redact(text)
+
+
+@pytest.mark.parametrize("client_request_id, resource, error_code", [
+    (None, None, None),
+    ('quo"te\\back\u00e9\nline', "devresource", "NotFound"),
+])
+def test_the_access_line_is_what_the_json_formatter_makes_of_its_record(client_request_id, resource, error_code):
+    import logging
+
+    from numberpool.api.request_ids import request_ids
+    from numberpool.server.logs import JsonFormatter, access_line_json
+
+    ids = request_ids({"x-ms-client-request-id": client_request_id} if client_request_id else {})
+    record = logging.LogRecord("numberpool.access", logging.INFO, __file__, 0, "%s %s %d",
+                               ("POST", "/availablePhoneNumbers/countries/{country}/:search", 202), None)
+    fields = {"access": True, "request_id": ids.request_id, "correlation_vector": ids.correlation_vector,
+              "client_request_id": ids.client_request_id, "method": "POST",
+              "route": "/availablePhoneNumbers/countries/{country}/:search", "status": 202,
+              "duration_ms": 1.237, "resource": resource, "error_code": error_code}
+    record.__dict__.update(fields)
+    line = access_line_json("POST", fields["route"], 202, 1.237, ids, resource, error_code, record.created)
+    assert line == JsonFormatter().format(record)
+    assert json.loads(line).get("client_request_id") == client_request_id
+
+
+PENDING_AT_SIGTERM = """
+import asyncio, os, signal
+from numberpool.api.observe import Observer
+from numberpool.api.request_ids import request_ids
+from numberpool.server.logs import configure_logging
+from numberpool.server.run import _exit_after_shutdown
+
+signal.signal(signal.SIGTERM, _exit_after_shutdown)  # as `serve` installs it
+configure_logging("json", "info")
+
+async def main():
+    observer = Observer()
+    for n in range(50):
+        observer.finish("GET", "/livez", 200, 0.0, request_ids({"x-ms-client-request-id": f"line-{n}"}))
+    os.kill(os.getpid(), signal.SIGTERM)  # in the same turn: the 50 lines are still pending
+    await asyncio.sleep(5)
+
+# not asyncio.run, whose teardown turns the loop once more: the loop never turns again after the signal
+asyncio.new_event_loop().run_until_complete(main())
+"""
+
+
+def test_lines_pending_in_a_turn_are_written_when_sigterm_stops_the_process():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", PENDING_AT_SIGTERM], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [line["client_request_id"] for line in lines] == [f"line-{n}" for n in range(50)], done.stdout[-500:]

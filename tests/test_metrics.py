@@ -161,3 +161,34 @@ def test_metrics_port_serves_them_apart(make_server, http):
     assert value(families, f"{HISTOGRAM}_count", http_route="/livez") == 1
     assert value(families, "numberpool_build_info", version=__version__) == 1
     assert "numberpool_phone_numbers" in families
+
+
+def test_a_turns_durations_land_in_the_buckets_and_sum_one_observe_each_would():
+    import asyncio
+
+    from prometheus_client import CollectorRegistry, Histogram
+
+    from numberpool.api.metrics import Metrics
+
+    durations = [0.001, 0.005, 0.0050001, 0.01, 0.3, 0.3, 7.5, 20.0, 0.0]
+    metrics = Metrics()
+    reference = Histogram("reference", "one observe each", buckets=DURATION_BUCKETS, registry=CollectorRegistry())
+
+    async def one_turn() -> None:
+        for seconds in durations:
+            metrics.observe_request("GET", "/operations/{operationId}", 200, seconds)
+            reference.observe(seconds)
+        metrics.observe_request("BREW", "/operations/{operationId}", 200, 0.02)
+        await asyncio.sleep(0)  # the turn ends: the durations are observed
+
+    asyncio.run(one_turn())
+    families = {f.name: f.samples for f in metrics._registry.collect()}
+    expected = {f.name: f.samples for f in reference.collect()}
+
+    def buckets(samples: list, **labels: str) -> list[tuple[str, str, float]]:
+        return [(s.name.rsplit("_", 1)[1], s.labels.get("le", ""), s.value) for s in samples
+                if all(s.labels.get(k) == v for k, v in labels.items()) and s.name.rsplit("_", 1)[1] != "created"]
+
+    assert len(buckets(expected["reference"])) == len(DURATION_BUCKETS) + 3  # +Inf, count, sum
+    assert buckets(families[HISTOGRAM], http_request_method="GET") == buckets(expected["reference"])
+    assert value(families, f"{HISTOGRAM}_count", http_request_method=OTHER_METHOD) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import ssl
 import uuid
@@ -73,3 +74,24 @@ def test_a_client_correlation_vector_is_extended(plain):
     assert response.headers["MS-CV"] == "AAAAAAAAAAAAAAAAAAAAAA.1.0"
     not_a_vector = plain.get("/livez", headers={"MS-CV": "hello world"})
     assert CORRELATION_VECTOR.fullmatch(not_a_vector.headers["MS-CV"])
+
+
+def test_ids_are_version_4_uuids_and_vectors_unique_in_a_process_and_its_forked_child():
+    from numberpool.api.request_ids import request_ids
+
+    made = [request_ids({}) for _ in range(1000)]
+    for ids in made[:3]:
+        assert uuid.UUID(ids.request_id).version == 4 and str(uuid.UUID(ids.request_id)) == ids.request_id
+        assert CORRELATION_VECTOR.fullmatch(ids.correlation_vector)
+    assert len({ids.request_id for ids in made}) == len({ids.correlation_vector for ids in made}) == 1000
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # a forked worker draws its own prefixes: never its parent's next ids
+        os.write(write, " ".join([request_ids({}).request_id, request_ids({}).correlation_vector]).encode())
+        os._exit(0)
+    os.close(write)
+    child_id, child_vector = os.read(read, 200).decode().split()
+    os.close(read)
+    os.waitpid(child, 0)
+    parent = request_ids({})
+    assert child_id[:24] != parent.request_id[:24] and child_vector[:11] != parent.correlation_vector[:11]

@@ -11,11 +11,19 @@ samples in files under `PROMETHEUS_MULTIPROC_DIR` (the server sets it to a priva
 directory before any worker starts, see `server/metrics_dir.py`), and every scrape sums
 them. prometheus-client picks its mode when it is first imported, so this module imports
 it only inside functions: nothing may import it before the server has set the directory.
+
+A request's duration is added to the histogram at the end of the event-loop turn that
+answered it, together with the turn's other requests of the same method, route and status:
+one `inc` of the sum and one per bucket touched, where observing each would write the
+multiprocess file twice per request.
 """
 
 from __future__ import annotations
 
+import asyncio
+import bisect
 import os
+import threading
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
@@ -76,19 +84,40 @@ class Metrics:
             registry=self._registry,
             multiprocess_mode="livesum",
         )
-        self._observers: dict[tuple[str, str, int], Callable[[float], None]] = {}
+        self._observers: dict[tuple[str, str, int], Any] = {}  # the histogram's child of each label set
+        self._pending: dict[tuple[str, str, int], list[float]] = {}  # this turn's durations, not yet observed
+        self._pending_lock = threading.Lock()  # `--metrics-port` serves from a thread of its own
         self._operation_counters: dict[tuple[str, str], Callable[[], None]] = {}  # 5 types x 2 outcomes
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         if method not in KNOWN_METHODS:
             method = OTHER_METHOD
         key = (method, route, status)
-        observe = self._observers.get(key)
-        if observe is None:
-            if len(self._observers) > 10_000:  # bounded by routes x methods x statuses; a guard, not a cache policy
-                self._observers.clear()
-            observe = self._observers[key] = self.requests.labels(method, route, str(status)).observe
-        observe(seconds)
+        with self._pending_lock:
+            pending = self._pending
+            samples = pending.get(key)
+            if samples is not None:
+                samples.append(seconds)
+                return
+            pending[key] = [seconds]
+            first = len(pending) == 1
+        if first:
+            try:
+                asyncio.get_running_loop().call_soon(self.flush_requests)
+            except RuntimeError:  # off an event loop: at once
+                self.flush_requests()
+
+    def flush_requests(self) -> None:
+        """Add the durations observed since the last flush to the histogram."""
+        with self._pending_lock:
+            pending, self._pending = self._pending, {}
+        for (method, route, status), samples in pending.items():
+            child = self._observers.get((method, route, status))
+            if child is None:
+                if len(self._observers) > 10_000:  # bounded by routes x methods x statuses; a guard, not a cache policy
+                    self._observers.clear()
+                child = self._observers[(method, route, status)] = self.requests.labels(method, route, str(status))
+            _observe_all(child, samples)
 
     def operation_recorded(self, operation: Operation) -> None:
         key = (operation.operation_type.value, operation.outcome.value)
@@ -106,11 +135,33 @@ class Metrics:
         self.sweep.set(epoch)
 
 
+def _observe_all(child: Any, samples: list[float]) -> None:
+    """`child.observe` of each sample, as one `inc` of the sum and one per bucket touched.
+
+    Uses the histogram child's own buckets and sum (prometheus-client's `Histogram.observe` does
+    the same per sample); a version without them gets one `observe` per sample.
+    """
+    bounds = getattr(child, "_upper_bounds", None)
+    if len(samples) == 1 or bounds is None or not hasattr(child, "_buckets") or not hasattr(child, "_sum"):
+        for seconds in samples:
+            child.observe(seconds)
+        return
+    counts: dict[int, int] = {}
+    for seconds in samples:
+        bucket = bisect.bisect_left(bounds, seconds)  # the first bound >= seconds, as `observe` picks
+        counts[bucket] = counts.get(bucket, 0) + 1
+    child._sum.inc(sum(samples))
+    for bucket, count in counts.items():
+        child._buckets[bucket].inc(count)
+
+
 async def exposition(local: Metrics | None, inventory: InventorySource | None) -> bytes:
     """The Prometheus text a scrape sees: every process's instruments (from the multiprocess
     directory when there is one, else `local`'s), the inventory (read now) and the build info."""
     from prometheus_client import CollectorRegistry, generate_latest
 
+    if local is not None:
+        local.flush_requests()  # this process's samples of the turn so far
     counts = await inventory() if inventory is not None else None
     directory = multiprocess_dir()
     source: Any = None
