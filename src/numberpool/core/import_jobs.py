@@ -3,6 +3,9 @@
 The upload is a numbers file as `numberpool inventory import` reads it, checked and loaded by
 the same `NumberImport`, so the guarantees are the command's: each batch is loaded in a
 transaction of its own, with its `imported` event, and loading skips numbers already stored.
+The batches are the store's `background_load_batch` (small on SQLite, where every other request
+waits for the load in hand), and the rows are checked in slices of YIELD_EVERY, so the server
+goes on answering between two slices and two loads.
 A job cut short (the process killed, the server stopped) leaves whole batches and their events
 behind, never half of one, and the same file imported again adds exactly what is missing.
 
@@ -39,9 +42,8 @@ STALE_AFTER = 30.0
 """Seconds without a heartbeat after which a running job counts as interrupted (its process died)."""
 INTERRUPTED_MESSAGE = (f"no heartbeat from the process running it for {STALE_AFTER:.0f} s: it stopped (the batches"
                        " loaded so far stay; import the file again to add the rest)")
-BATCH = 10_000
-"""Numbers per load transaction: a tenth of the command's, as the server's other requests wait while
-SQLite loads a batch."""
+YIELD_EVERY = 256
+"""Rows checked between two turns given to the server's other requests (about a millisecond)."""
 MAX_STORED_REJECTS = 100_000
 """Rejected rows kept for a job's rejects file; the count goes on beyond them."""
 KEEP_SECONDS = 30 * 24 * 3600
@@ -138,7 +140,8 @@ async def _run(store: Store, job: ImportJob, reader: NumbersReader, rows: Iterat
 
     end = (JobState.FAILED, "InternalError", "the import stopped unexpectedly")
     try:
-        imported = await NumberImport.start(store, dry_run=job.dry_run, on_reject=rejects, batch=BATCH)
+        imported = await NumberImport.start(store, dry_run=job.dry_run, on_reject=rejects,
+                                            batch=store.background_load_batch, yield_every=YIELD_EVERY)
         work = asyncio.create_task(imported.run(reader.header, rows, lambda: reader.bytes_read))
         while True:
             done, _ = await asyncio.wait({work}, timeout=HEARTBEAT_EVERY)

@@ -38,6 +38,7 @@ PENDING = 400_000
 """Numbers held back in unfinished batches before all of them are loaded, whatever their size."""
 PROGRESS_EVERY = 20_480
 YIELD_EVERY = 1_024
+"""Rows checked between two turns of the event loop given to the load in flight (and, in a server, to requests)."""
 MAX_RANGE = 10_000_000
 
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
@@ -196,6 +197,7 @@ class NumberImport:
         on_reject: Callable[[Rejection], None] | None = None,
         progress: Progress | None = None,
         batch: int = BATCH,
+        yield_every: int = YIELD_EVERY,
     ) -> None:
         self._store = store
         self._sellable = sellable
@@ -203,6 +205,7 @@ class NumberImport:
         self._on_reject = on_reject
         self._progress = progress
         self._batch = batch
+        self._yield_every = yield_every
         self._plan = PlanCache()
         self._resolved: dict[object, _Slot | str] = {}
         self._slots: dict[Locality, _Slot] = {}
@@ -227,13 +230,13 @@ class NumberImport:
         width = len(header)
         has_extras = any(i is not None for i in extras)
         summary = self.summary
-        resolved, seen, batch_size = self._resolved, self._seen, self._batch
+        resolved, seen, batch_size, yield_every = self._resolved, self._seen, self._batch, self._yield_every
         fullmatch = _E164.fullmatch
         for line, row in rows:
             summary.rows += 1
-            if summary.rows % YIELD_EVERY == 0:
+            if summary.rows % yield_every == 0:
                 await asyncio.sleep(0)  # the load in flight moves on
-                if summary.rows % PROGRESS_EVERY == 0 and self._progress:
+                if summary.rows % PROGRESS_EVERY < yield_every and self._progress:
                     self._progress(summary.rows, bytes_read())
             if len(row) != width:
                 self._reject(line, row, row[number_at] if len(row) > number_at else "",
@@ -291,7 +294,7 @@ class NumberImport:
 
         One load runs while the next rows are read and checked: on PostgreSQL the database
         works on a batch while this process prepares the next one (the loop yields to the load
-        every YIELD_EVERY rows). Each load is still its own transaction, committed in order.
+        every `yield_every` rows). Each load is still its own transaction, committed in order.
         """
         locality, numbers = slot.locality, slot.numbers
         slot.numbers = []

@@ -226,6 +226,11 @@ class Transaction(Protocol):
 
 
 class Store(Protocol):
+    background_load_batch: int
+    """Numbers per `load_numbers` for an import running beside the server's requests (an admin API
+    job): as small as keeps those requests from waiting long behind a load, as big as keeps the
+    import fast."""
+
     def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...
 
     async def hold_for_search(self, pick: Pick, found: SearchRecord, out_of_stock: OutOfStock) -> list[str]:

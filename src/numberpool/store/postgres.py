@@ -675,6 +675,8 @@ _RESERVED_COLUMNS = "phone_number, country, number_type, assignment, calling, sm
 
 
 class PostgresStore(PostgresTesting):
+    background_load_batch = 10_000  # loads run on a pooled connection of their own: requests do not wait
+
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
         self._searches = PostgresSearchBatch(self._hold_many, self._hold_alone)

@@ -476,6 +476,11 @@ _PURCHASE_RESERVED = (
 
 
 class SqliteStore(SqliteTesting):
+    # Every other request waits for the load in hand on the one connection: 2,000 numbers take
+    # some 30 ms; 10,000 kept requests waiting up to 0.4 s, 500 cost more CPU per number under
+    # load (bench/README.md, "An import beside the ACS API").
+    background_load_batch = 2_000
+
     def __init__(self, connection: sqlite3.Connection, path: str = ":memory:") -> None:
         self._db = connection
         self._path = path
