@@ -30,8 +30,11 @@ serve: $(SERVE_STAMP)
 # it needs Node.js 20+ and npm, and fails without them when CI is set.
 # The SDK team's own Python tests (tests/test_sdk_team_suite.py) come from the azure-communication-phonenumbers
 # sdist, fetched from PyPI with pip once (cached in .pytest_cache); without PyPI they skip, and fail when CI is set.
+# Two test processes (pytest-xdist), a test module in each at a time: most tests wait on a server
+# process or the database, so two keep both cores busy. TEST_WORKERS=0 runs them in this process.
+TEST_WORKERS ?= 2
 test: $(STAMP) tools
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # wrk drives the benchmarks (and the benchmark smoke test); PgBouncer sits in front of PostgreSQL
 # in the scale-out tests (tests/test_scale_out.py); Chromium runs the console's browser tests

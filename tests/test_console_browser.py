@@ -370,7 +370,7 @@ def test_an_import_with_bad_rows_runs_to_its_summary_and_its_rejects_download(ta
         page.wait_for_timeout(200)
         seen.append(progress.evaluate("p => p.value / p.max"))
     print(f"progress seen while the import ran: {sorted(set(round(x, 2) for x in seen))}")
-    assert seen == sorted(seen) and seen[-1] == 1
+    assert seen == sorted(seen) and seen[-1] == 1, page.locator("#job").inner_text()
     expect(page.locator("#job .badge")).to_have_text("succeeded")
     figures = {key: page.locator(f"#{key}").inner_text() for key in ("rows", "imported", "already-present", "rejected")}
     assert figures == {"rows": f"{count + 2:,}", "imported": f"{count:,}", "already-present": "0", "rejected": "2"}

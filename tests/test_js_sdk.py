@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.locks import exclusive
 from tests.support.server import ServerProcess
 
 JS = Path(__file__).parent / "js"
@@ -42,13 +43,14 @@ def js_sdk() -> Path:
         print(f"\nSKIPPED: {message}")
         pytest.skip(message)
     lock = hashlib.sha256((JS / "package-lock.json").read_bytes()).hexdigest()
-    if not (STAMP.is_file() and STAMP.read_text().strip() == lock):
-        installed = subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=JS, capture_output=True, text=True, timeout=600,
-        )
-        assert installed.returncode == 0, f"npm ci failed:\n{installed.stdout}\n{installed.stderr}"
-        STAMP.write_text(lock + "\n")
+    with exclusive(JS / ".npm-ci.lock"):  # two xdist workers may need it at once (this test, test_entra)
+        if not (STAMP.is_file() and STAMP.read_text().strip() == lock):
+            installed = subprocess.run(
+                ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+                cwd=JS, capture_output=True, text=True, timeout=600,
+            )
+            assert installed.returncode == 0, f"npm ci failed:\n{installed.stdout}\n{installed.stderr}"
+            STAMP.write_text(lock + "\n")
     return JS
 
 

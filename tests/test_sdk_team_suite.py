@@ -34,6 +34,7 @@ from azure.core.pipeline.transport import RequestsTransport
 
 from tests.conftest import server_data_dir
 from tests.support import sdk_team_suite as suite
+from tests.support.locks import exclusive
 from tests.support.server import ServerProcess
 
 LIVE_GROUPS = ("sqlite", "postgres")
@@ -53,8 +54,9 @@ def _test_ids(config: pytest.Config) -> tuple[Path | None, list[str], str]:
     """(their test folder, the items of this module, why not) — computed once per session."""
     if THEIR_TESTS not in config.stash:
         try:
-            tests = suite.fetch_tests(_cache_dir(config))
-            collected = suite.collect(tests, _cache_dir(config))
+            with exclusive(_cache_dir(config) / ".lock"):  # every xdist worker collects this module
+                tests = suite.fetch_tests(_cache_dir(config))
+                collected = suite.collect(tests, _cache_dir(config))
         except suite.SuiteUnavailable as unavailable:
             config.stash[THEIR_TESTS] = (None, [UNAVAILABLE], str(unavailable))
         else:

@@ -37,6 +37,7 @@ class ServerProcess:
         self.engine = engine
         self._own_database: str | None = None
         self.port = port or free_port()
+        self._port_chosen_here = port is None
         self.tls = tls
         self.args = args
         self.output: list[str] = []
@@ -62,12 +63,27 @@ class ServerProcess:
         return self._process.returncode if self._process else None
 
     def start(self, timeout: float = 60.0) -> ServerProcess:
-        command = [sys.executable, "-m", "numberpool", "serve", "--port", str(self.port),
-                   "--data-dir", str(self.data_dir), *self.args]
-        if self.engine == "postgres" and "--database" not in self.args:
+        if self.engine == "postgres" and "--database" not in self.args and self._own_database is None:
             from tests.support import postgres
 
             self._own_database = postgres.create_database()
+        for attempt in range(3):
+            try:
+                return self._launch(timeout)
+            except RuntimeError:
+                # Another test process (pytest-xdist worker) took the free port between its pick and
+                # the bind: pick another, when the port was ours to pick.
+                taken = any("address already in use" in line.lower() for line in self.output)
+                if not (taken and self._port_chosen_here and attempt < 2):
+                    raise
+                self.port = free_port()
+                self.output.clear()
+        raise AssertionError("unreachable")
+
+    def _launch(self, timeout: float) -> ServerProcess:
+        command = [sys.executable, "-m", "numberpool", "serve", "--port", str(self.port),
+                   "--data-dir", str(self.data_dir), *self.args]
+        if self._own_database is not None:
             command += ["--database", self._own_database]
         if not self.tls:
             command.append("--no-tls")
@@ -81,6 +97,7 @@ class ServerProcess:
             self.stop()
             raise RuntimeError("numberpool did not start:\n" + "\n".join(self.output))
         if not ready.connection_string:
+            self._process.wait(10)
             raise RuntimeError("numberpool exited:\n" + "\n".join(self.output))
         self.connection_string = ready.connection_string
         return self
