@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.responses import StreamingResponse
 
-from numberpool.api.admin.numbers import E164_TEXT, MAX_NUMBERS, e164_number
+from numberpool.api.admin.numbers import PHONE_NUMBERS_REQUEST, e164_number
 from numberpool.api.admin.routing import AdminRequest, AdminRoute, QueryParam, Reply
 from numberpool.api.admin.schemas import RESOURCE_ID_SCHEMA
 from numberpool.core.audit import service_now
@@ -78,12 +78,6 @@ ADD_RANGE_RESULT: dict[str, Any] = {
                       "properties": {"phoneNumber": {"type": "string"}, "error": {"type": "string"}}},
         },
     },
-}
-WITHDRAW_REQUEST: dict[str, Any] = {
-    "type": "object",
-    "required": ["phoneNumbers"],
-    "additionalProperties": False,
-    "properties": {"phoneNumbers": {"type": "array", "minItems": 1, "maxItems": MAX_NUMBERS, "items": E164_TEXT}},
 }
 WITHDRAW_RESULT: dict[str, Any] = {
     "type": "object",
@@ -155,5 +149,5 @@ def routes(ctx: Context) -> list[AdminRoute]:
         AdminRoute("POST", "/inventory:withdraw", "Inventory_Withdraw",
                    "Take available numbers out of sale for good, as `numberpool inventory withdraw`",
                    withdraw, {200: ("What was withdrawn, and what was refused and why", WITHDRAW_RESULT)},
-                   request=WITHDRAW_REQUEST),
+                   request=PHONE_NUMBERS_REQUEST),
     ]

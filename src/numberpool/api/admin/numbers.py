@@ -94,12 +94,13 @@ NUMBER_PAGE: dict[str, Any] = {
     },
 }
 _PREFIX: dict[str, Any] = {"type": "string", "pattern": f"^\\+?[0-9]{{1,{MAX_E164_DIGITS}}}$"}
-RELEASE_AGING_REQUEST: dict[str, Any] = {
+PHONE_NUMBERS_REQUEST: dict[str, Any] = {
     "type": "object",
     "required": ["phoneNumbers"],
     "additionalProperties": False,
     "properties": {"phoneNumbers": {"type": "array", "minItems": 1, "maxItems": MAX_NUMBERS, "items": E164_TEXT}},
 }
+"""A request naming up to MAX_NUMBERS numbers (end their aging, withdraw them)."""
 RELEASE_AGING_RESULT: dict[str, Any] = {
     "type": "object",
     "required": ["released", "notAging"],
@@ -216,5 +217,5 @@ def routes(ctx: Context) -> list[AdminRoute]:
                    path_params={"phoneNumber": E164_TEXT}),
         AdminRoute("POST", "/numbers:releaseAging", "Numbers_ReleaseAging",
                    "End the aging of these numbers now (event 'aging ended', actor admin); others are left as they are",
-                   end_aging, {200: ("Which were released", RELEASE_AGING_RESULT)}, request=RELEASE_AGING_REQUEST),
+                   end_aging, {200: ("Which were released", RELEASE_AGING_RESULT)}, request=PHONE_NUMBERS_REQUEST),
     ]
