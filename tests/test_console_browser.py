@@ -101,6 +101,13 @@ class Tab:
         expect(page.get_by_role("heading", name="Overview", level=1)).to_be_visible()
         return page
 
+    def create_resource(self, resource_id: str) -> str:
+        """Create a resource from the Resources page; its connection string, shown once."""
+        page = self.open("/resources")
+        page.get_by_label("Resource id").fill(resource_id)
+        page.get_by_role("button", name="Create").click()
+        return page.locator("#connection-string").inner_text()
+
 
 @pytest.fixture()
 def tab(chromium: Browser, console_server: ServerProcess) -> Iterator[Tab]:
@@ -178,10 +185,7 @@ def test_a_number_bought_with_the_sdk_has_its_history(tab: Tab, console_server: 
 
 def test_a_resource_created_in_the_console_works_with_the_sdk(tab: Tab, console_server: ServerProcess) -> None:
     page = tab.sign_in()
-    tab.open("/resources")
-    page.get_by_label("Resource id").fill("console-made")
-    page.get_by_role("button", name="Create").click()
-    connection_string = page.locator("#connection-string").inner_text()
+    connection_string = tab.create_resource("console-made")
     assert connection_string.startswith(f"endpoint={console_server.endpoint}/;accesskey=")
     number = buy_toll_free(console_server, connection_string)
     tab.open("/resources")
@@ -200,10 +204,7 @@ def test_a_resource_created_in_the_console_works_with_the_sdk(tab: Tab, console_
 
 def test_a_rotated_key_refuses_the_old_one(tab: Tab, console_server: ServerProcess) -> None:
     page = tab.sign_in()
-    tab.open("/resources")
-    page.get_by_label("Resource id").fill("rotating")
-    page.get_by_role("button", name="Create").click()
-    old = page.locator("#connection-string").inner_text()
+    old = tab.create_resource("rotating")
     tab.open("/resources")
     page.get_by_role("link", name="Rotate a key of rotating").click()
     page.get_by_label("Primary key").check()
