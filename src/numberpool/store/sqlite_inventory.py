@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 
@@ -82,15 +83,11 @@ class SqliteInventory:
                 events.record_admin_event(self._db, EventKind.CATALOG_IMPORTED.value, change.recorded, change.detail)
 
     async def present(self, numbers: Sequence[str]) -> int:
-        wanted = list(dict.fromkeys(numbers))
-        found = 0
         async with self._commits.quiet():
-            for start in range(0, len(wanted), _BATCH):
-                batch = wanted[start : start + _BATCH]
-                found += self._db.execute(
-                    f"SELECT count(*) FROM numbers WHERE phone_number IN ({', '.join('?' * len(batch))})", batch
-                ).fetchone()[0]
-        return found
+            return self._db.execute(
+                "SELECT count(*) FROM numbers WHERE phone_number IN (SELECT value FROM json_each(?))",
+                (json.dumps(numbers),),
+            ).fetchone()[0]
 
     async def withdraw(self, numbers: Sequence[str], change: Change) -> dict[str, str | None]:
         wanted = list(dict.fromkeys(numbers))
