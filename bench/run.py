@@ -92,11 +92,14 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def uvicorn_command(app: str, port: int, *, factory: bool = False) -> list[str]:
-    """The same uvicorn settings numberpool's `serve` uses, for the ceiling app."""
-    code = (
-        "import uvicorn; uvicorn.run(%r, host='127.0.0.1', port=%d, log_level='warning', access_log=False%s)"
-        % (app, port, ", factory=True" if factory else "")
+def uvicorn_command(app: str, port: int, *, factory: bool = False, numberpool_protocol: bool = False) -> list[str]:
+    """uvicorn as numberpool's `serve` runs it, for the ceiling app; with `numberpool_protocol`
+    also through serve's HTTP protocol (`server/graceful.py`: one socket write per turn) instead
+    of uvicorn's own."""
+    imports = "import uvicorn; from numberpool.server.graceful import GracefulHttpToolsProtocol"
+    code = "%s; uvicorn.run(%r, host='127.0.0.1', port=%d, log_level='warning', access_log=False%s%s)" % (
+        imports, app, port, ", factory=True" if factory else "",
+        ", http=GracefulHttpToolsProtocol" if numberpool_protocol else "",
     )
     return [sys.executable, "-c", code]
 
@@ -110,9 +113,9 @@ def measure_search(base: str, seconds: float, connections: int, key: str | None)
     return run_wrk(base + path, signed_lua("POST", base, path, key, body), seconds, connections)
 
 
-def measure_ceiling(seconds: float, connections: int) -> LoadResult:
+def measure_ceiling(seconds: float, connections: int, *, numberpool_protocol: bool = False) -> LoadResult:
     port = free_port()
-    with process(uvicorn_command("bench.ceiling:app", port), port):
+    with process(uvicorn_command("bench.ceiling:app", port, numberpool_protocol=numberpool_protocol), port):
         return measure_search(f"http://127.0.0.1:{port}", seconds, connections, DEV_ACCESS_KEY)
 
 
@@ -220,6 +223,7 @@ def bench_engine(
             p.stat().st_size for p in workdir.glob(f"bench-{size}.db*")) / 2**20
         print(f"  {engine} {size:,}: ceiling{' and Prism' if prism else ''}...", flush=True)
         row.figures["ceiling"] = asdict(measure_ceiling(seconds, connections))
+        row.figures["ceiling_one_write"] = asdict(measure_ceiling(seconds, connections, numberpool_protocol=True))
         if prism:
             measured = measure_prism(seconds, connections)
             row.figures["prism"] = asdict(measured) if measured else None
@@ -274,6 +278,8 @@ def machine() -> dict[str, str]:
 def markdown(report: dict[str, Any]) -> str:
     m = report["machine"]
     ceilings = [row["figures"]["ceiling"]["requests_per_second"] for row in report["rows"]]
+    one_write = [row["figures"]["ceiling_one_write"]["requests_per_second"] for row in report["rows"]
+                 if row["figures"].get("ceiling_one_write")]
     prisms = [row["figures"]["prism"]["requests_per_second"] for row in report["rows"] if row["figures"].get("prism")]
     lines = [
         f"# numberpool benchmark {report['when']}",
@@ -282,28 +288,33 @@ def markdown(report: dict[str, Any]) -> str:
         f"wrk {report['settings']['connections']} connections, {report['settings']['seconds']} s per figure, "
         "plain HTTP on 127.0.0.1, 1 server process.",
         "",
-        "Each row's ratios are to the references measured just before its own figures: the ceiling (bare ASGI 202, "
-        f"same server settings; {_span(ceilings)} req/s in this run) and the Prism mock of the 2025-06-01 spec "
+        "Each row's ratios are to the references measured just before its own figures: the ceiling (bare ASGI 202 "
+        f"under uvicorn, same server settings; {_span(ceilings)} req/s in this run), the same app through "
+        f"numberpool's HTTP protocol (one socket write per turn, the \"1-write\" columns; {_span(one_write)} req/s) "
+        "and the Prism mock of the 2025-06-01 spec "
         + (f"({_span(prisms)} req/s)." if prisms else "(not measured)."),
         "",
         "| CPU | commit | engine | inventory | load numbers/s | DB MB | RSS MB idle/after | ceiling req/s | "
-        "Prism req/s | search req/s | search ÷ ceiling | search p50/p99 ms | GET op req/s | GET op ÷ ceiling | "
+        "1-write ceiling req/s | Prism req/s | search req/s | search ÷ ceiling | search ÷ 1-write ceiling | "
+        "search p50/p99 ms | GET op req/s | GET op ÷ ceiling | GET op ÷ 1-write ceiling | "
         "GET result req/s | SDK lifecycle median/p99 ms | search ÷ Prism |",
-        "| --- " * 17 + "|",
+        "| --- " * 20 + "|",
     ]
     for row in report["rows"]:
         f = row["figures"]
         search, op, result, sdk = f["search"], f["get_operation"], f["get_search_result"], f["sdk_lifecycle"]
         ceiling = f["ceiling"]["requests_per_second"]
+        one = (f.get("ceiling_one_write") or {}).get("requests_per_second")
         prism = (f.get("prism") or {}).get("requests_per_second")
         vs_prism = f"{search['requests_per_second'] / prism:.2f}" if prism else "-"
         lines.append(
             f"| {m['cpu']} | {m['commit']} | {row['engine']} | {row['inventory']:,} | {row['load_numbers_per_s']:,.0f} | "
             f"{row['database_mb']:.0f} | {row['rss_mb_idle']:.0f}/{row['rss_mb_after']:.0f} | {ceiling:.0f} | "
-            f"{f'{prism:.0f}' if prism else '-'} | "
+            f"{f'{one:.0f}' if one else '-'} | {f'{prism:.0f}' if prism else '-'} | "
             f"{search['requests_per_second']:.0f} | {search['requests_per_second'] / ceiling:.2f} | "
+            f"{_ratio(search, one)} | "
             f"{search['p50_ms']:.2f}/{search['p99_ms']:.2f} | {op['requests_per_second']:.0f} | "
-            f"{op['requests_per_second'] / ceiling:.2f} | {result['requests_per_second']:.0f} | "
+            f"{op['requests_per_second'] / ceiling:.2f} | {_ratio(op, one)} | {result['requests_per_second']:.0f} | "
             f"{sdk['median_ms']:.1f}/{sdk['p99_ms']:.1f} | {vs_prism} |"
         )
     by_engine: dict[str, list[dict[str, Any]]] = {}
@@ -322,6 +333,10 @@ def markdown(report: dict[str, Any]) -> str:
                  for k in ("search", "get_operation", "get_search_result"))
     lines.append(f"\nNon-2xx or socket errors under load: {errors}")
     return "\n".join(lines) + "\n"
+
+
+def _ratio(figure: dict[str, Any], reference: float | None) -> str:
+    return f"{figure['requests_per_second'] / reference:.2f}" if reference else "-"
 
 
 def _span(values: list[float]) -> str:

@@ -46,6 +46,7 @@ async def test_benchmark_runner_smoke(tmp_path, engine):
     assert report["machine"]["commit"] and report["machine"]["cpu"]
     [row] = report["rows"]
     assert row["figures"]["ceiling"]["requests_per_second"] > 0  # measured beside the row's own figures
+    assert row["figures"]["ceiling_one_write"]["requests_per_second"] > 0
     assert row["engine"] == engine and row["inventory"] == 5_000
     assert row["load_numbers_per_s"] > 0 and row["rss_mb_idle"] > 0
     for figure in ("search", "get_operation", "get_search_result"):
@@ -53,5 +54,6 @@ async def test_benchmark_runner_smoke(tmp_path, engine):
         assert row["figures"][figure]["errors"] == 0, figure
     assert row["figures"]["sdk_lifecycle"]["rounds"] == 5
     assert "search ÷ ceiling" in (tmp_path / "latest.md").read_text()
+    assert "search ÷ 1-write ceiling" in (tmp_path / "latest.md").read_text()
     if engine == "postgres":  # the run's database is dropped again
         assert await _bench_databases() == before

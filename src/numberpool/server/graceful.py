@@ -1,4 +1,5 @@
-"""uvicorn's HTTP/1.1 protocol (httptools), with one change to its graceful shutdown.
+"""uvicorn's HTTP/1.1 protocol (httptools), with one change to its graceful shutdown, and its
+writes of one event-loop turn sent as one (`turn_writes.TurnWriter`).
 
 On SIGTERM uvicorn stops accepting, lets requests in progress finish, and closes every
 other connection at once. That includes a connection it accepted a moment before the
@@ -13,13 +14,21 @@ closed, when the request is idempotent).
 
 from __future__ import annotations
 
+import asyncio
+
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from numberpool.server.turn_writes import TurnWriter
 
 FIRST_REQUEST_GRACE = 1.0
 
 
 class GracefulHttpToolsProtocol(HttpToolsProtocol):
     _stopping = False
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self.transport = TurnWriter(transport, self.loop)  # type: ignore[assignment]
 
     def shutdown(self) -> None:
         if self.cycle is None and not self.transport.is_closing():  # no request read yet
