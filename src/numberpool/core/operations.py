@@ -13,8 +13,7 @@ _missing = errors.operation_not_found
 async def get_operation(ctx: Context, resource: str, operation_id: str) -> Operation:
     if not is_operation_id(operation_id):
         raise _missing(operation_id)
-    async with ctx.store.read() as tx:
-        operation = await tx.get_operation(operation_id)
+    operation = await ctx.store.find_operation(operation_id)
     if operation is None or operation.resource != resource:
         raise _missing(operation_id)
     return operation

@@ -80,6 +80,7 @@ from numberpool.store.postgres_testing import PostgresTesting
 from numberpool.store.postgres_import_jobs import PostgresImportJobs
 from numberpool.store.postgres_inventory import PostgresInventory
 from numberpool.store.postgres_resources import PostgresResourceQueries
+from numberpool.store.postgres_operation_reads import SELECT_OPERATIONS, OperationReads
 from numberpool.store.postgres_search_batch import PostgresSearchBatch
 from numberpool.store.rows import (
     numbered,
@@ -680,6 +681,7 @@ class PostgresStore(PostgresTesting):
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
         self._searches = PostgresSearchBatch(self._hold_many, self._hold_alone)
+        self._operation_reads = OperationReads(self._fetch_operations)
 
     @classmethod
     async def open(
@@ -787,6 +789,12 @@ class PostgresStore(PostgresTesting):
         """A pooled connection in autocommit: each statement sees committed data, nothing is locked."""
         async with self._pool.acquire() as db:
             yield PostgresTransaction(db, locking=False)
+
+    async def find_operation(self, operation_id: str) -> Operation | None:
+        return await self._operation_reads.get(operation_id)
+
+    async def _fetch_operations(self, operation_ids: list[str]) -> list[asyncpg.Record]:
+        return await self._pool.fetch(SELECT_OPERATIONS, operation_ids)
 
     async def is_empty(self) -> bool:
         return bool(await self._pool.fetchval("SELECT NOT EXISTS (SELECT 1 FROM numbers)"))

@@ -546,6 +546,10 @@ class SqliteStore(SqliteTesting):
         async with self._commits.quiet():
             yield SqliteTransaction(self._db)
 
+    async def find_operation(self, operation_id: str) -> Operation | None:
+        async with self.read() as tx:
+            return await tx.get_operation(operation_id)
+
     async def is_empty(self) -> bool:
         async with self._commits.quiet():
             return self._db.execute("SELECT NOT EXISTS (SELECT 1 FROM numbers)").fetchone()[0] == 1
