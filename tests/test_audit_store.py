@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from numberpool.core import aging, audit, operations, phone_numbers, purchase, reservations, search
+from numberpool.core import activity, aging, audit, operations, phone_numbers, purchase, reservations, search
 from numberpool.core.context import Context, Settings
 from numberpool.core.errors import AcsError
 from numberpool.core.model import (
@@ -252,3 +252,35 @@ async def test_an_events_printed_moment_bounds_the_export_as_printed(store: Stor
 
     assert [e.id async for e in audit.export_events(store, event.at, None)] == [event.id]
     assert [e.id async for e in audit.export_events(store, None, event.at)] == []
+
+
+async def test_hourly_activity_is_a_straightforward_count_of_the_trail(store: Store, url: str) -> None:
+    """Per hour, exactly the searches that held numbers and the numbers bought, at the hours' edges too,
+    however the events' times run: after a reset of the test clock a later event (higher id) can carry
+    an earlier time, inside the 24 hours or before them."""
+    await seed_demo(store, 40)
+    ctx = context(store)
+    this_hour = T0 // 3600 * 3600
+    first_hour = this_hour - 23 * 3600
+    searches = [  # (time, numbers held, bought?): events 1 and 2 before the 24 hours, 3 inside, 4 before
+        (this_hour - 3 * DAY, 1, True), (this_hour - 5 * 3600 + 10, 1, False),
+        (this_hour - 2 * DAY, 1, False),  # the clock was reset: before the 24 hours again
+        (this_hour - 5 * 3600 + 20, 2, True),
+        (first_hour, 1, False), (first_hour - 0.001, 1, True),  # on and just before the first hour's start
+        (this_hour, 2, True), (this_hour + 3599.999, 1, False), (this_hour + 3600, 1, True),  # the last hour's edges
+    ]
+    for at, quantity, bought in searches:
+        ctx.clock.offset = at - T0  # as a reset and a move of the shared test clock would put it
+        found = await search.start_search(ctx, "res", "US", search.SearchRequest(TF, APP, CALLING, "800", quantity))
+        if bought:
+            await purchase.purchase_search(ctx, "res", found.id, False)
+
+    series = await activity.hourly_activity(store, this_hour + 1800)
+    trail = await fetch(url, "SELECT at, event, reference FROM number_events WHERE event IN ('held', 'purchased')")
+    expected = []
+    for hour in range(24):
+        start = first_hour + hour * 3600
+        inside = [(event, reference) for at, event, reference in trail if start <= at < start + 3600]
+        expected.append((start, len({r for e, r in inside if e == "held"}), sum(e == "purchased" for e, _ in inside)))
+    assert [(h.start, h.searches, h.purchases) for h in series] == expected
+    assert [(h.searches, h.purchases) for h in series if h.searches or h.purchases] == [(1, 0), (2, 2), (2, 2)]

@@ -158,13 +158,9 @@ class Transaction(Protocol):
         """Up to `limit` numbers matching `where` with phone_number > `after`, by phone_number (keyset paging)."""
         ...
 
-    async def event_at_or_after(self, event_id: int) -> tuple[int, float] | None:
-        """The id and time of the first event with id >= `event_id` (None past the last)."""
-        ...
-
-    async def hourly_activity(self, from_id: int, since: float, hours: int) -> list[HourCount]:
-        """Held and purchased events with id >= `from_id` and `since <= at < since + hours h`, by hour;
-        hours without any are left out."""
+    async def hourly_activity(self, since: float, hours: int) -> list[HourCount]:
+        """Held and purchased events with `since + h hours <= at < since + (h + 1) hours`, for each of
+        the `hours` hours h, oldest first: distinct searches that held numbers, numbers purchased."""
         ...
 
     # searches

@@ -44,16 +44,21 @@ def numbers_page_sql(columns: str, where: NumberFilter, after: str, limit: int,
     return sql, args
 
 
-def hourly_activity_sql(hour_of: str, placeholder: Placeholder) -> str:
-    """Parameters: since, from_id, since, until. `hour_of` turns `(at - since) / 3600` into a whole hour.
+def hourly_activity_sql(real: str, placeholder: Placeholder) -> str:
+    """Parameters: since (epoch seconds), hours. One row per hour, oldest first: hour, searches, purchases.
 
-    The events have no index by time (migration 0011 says why); ids grow with time, so the scan
-    starts at `from_id` (found by `core.activity` with a binary search on the primary key)."""
+    Each hour's two counts are ranges of the partial indexes `number_events_held` (at, reference) and
+    `number_events_purchased` (at) of migration 0015, read by time and never by id, so events whose
+    times do not grow with their ids (a reset test clock) are counted in their hour all the same.
+    `real` is the engine's name for a double, which the first hour's start is cast to."""
     p = placeholder
     return (
-        f"SELECT {hour_of.format(f'(at - {p(1)}) / 3600')} AS hour,"
-        " COUNT(DISTINCT CASE WHEN event = 'held' THEN reference END),"
-        " COUNT(CASE WHEN event = 'purchased' THEN 1 END)"
-        f" FROM number_events WHERE id >= {p(2)} AND at >= {p(3)} AND at < {p(4)}"
-        " AND event IN ('held', 'purchased') GROUP BY 1 ORDER BY 1"
+        f"WITH RECURSIVE hours (hour, start) AS (SELECT 0, CAST({p(1)} AS {real})"
+        f" UNION ALL SELECT hour + 1, start + 3600 FROM hours WHERE hour + 1 < {p(2)})"
+        " SELECT hour,"
+        " (SELECT COUNT(DISTINCT reference) FROM number_events"
+        "   WHERE event = 'held' AND at >= start AND at < start + 3600),"
+        " (SELECT COUNT(*) FROM number_events"
+        "   WHERE event = 'purchased' AND at >= start AND at < start + 3600)"
+        " FROM hours ORDER BY hour"
     )

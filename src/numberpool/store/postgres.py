@@ -476,14 +476,8 @@ class PostgresTransaction(PostgresResourceQueries):
         sql, args = admin_queries.numbers_page_sql(_NUMBER_COLUMNS, where, after, limit, lambda n: f"${n}")
         return [number_from_row(tuple(row)) for row in await self._db.fetch(sql, *args)]
 
-    async def event_at_or_after(self, event_id: int) -> tuple[int, float] | None:
-        row = await self._db.fetchrow("SELECT id, at FROM number_events WHERE id >= $1 ORDER BY id LIMIT 1", event_id)
-        return (row[0], row[1]) if row else None
-
-    async def hourly_activity(self, from_id: int, since: float, hours: int) -> list[HourCount]:
-        sql = admin_queries.hourly_activity_sql("FLOOR({})::int", lambda n: f"${n}")
-        rows = await self._db.fetch(sql, since, from_id, since, since + hours * 3600)
-        return [HourCount(*row) for row in rows]
+    async def hourly_activity(self, since: float, hours: int) -> list[HourCount]:
+        return [HourCount(*row) for row in await self._db.fetch(_HOURLY_ACTIVITY, since, hours)]
 
     # searches
 
@@ -671,6 +665,7 @@ _NUMBER_COLUMNS = (
     "phone_number, country, number_type, area_code, state, holder, hold_expires_at, owner, assignment,"
     " calling, sms, cost, currency, purchased_at, aging_until"
 )
+_HOURLY_ACTIVITY = admin_queries.hourly_activity_sql("DOUBLE PRECISION", lambda n: f"${n}")
 _RESERVATION_COLUMNS = "id, resource, status, created_at, expires_at, completes_at"
 _RESERVED_COLUMNS = "phone_number, country, number_type, assignment, calling, sms, cost, currency, agreement_required"
 

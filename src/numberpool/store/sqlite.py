@@ -266,15 +266,8 @@ class SqliteTransaction(SqliteResourceQueries):
         sql, args = admin_queries.numbers_page_sql(_NUMBER_COLUMNS, where, after, limit, lambda n: "?")
         return [number_from_row(row) for row in self._db.execute(sql, args).fetchall()]
 
-    async def event_at_or_after(self, event_id: int) -> tuple[int, float] | None:
-        row = self._db.execute("SELECT id, at FROM number_events WHERE id >= ? ORDER BY id LIMIT 1",
-                               (event_id,)).fetchone()
-        return (row[0], row[1]) if row else None
-
-    async def hourly_activity(self, from_id: int, since: float, hours: int) -> list[HourCount]:
-        sql = admin_queries.hourly_activity_sql("CAST({} AS INTEGER)", lambda n: "?")
-        rows = self._db.execute(sql, (since, from_id, since, since + hours * 3600)).fetchall()
-        return [HourCount(*row) for row in rows]
+    async def hourly_activity(self, since: float, hours: int) -> list[HourCount]:
+        return [HourCount(*row) for row in self._db.execute(_HOURLY_ACTIVITY, (since, hours)).fetchall()]
 
     # searches
 
@@ -462,6 +455,7 @@ _NUMBER_COLUMNS = (
     " calling, sms, cost, currency, purchased_at, aging_until"
 )
 _BATCH = 500  # host parameters per statement, well under SQLite's limit
+_HOURLY_ACTIVITY = admin_queries.hourly_activity_sql("REAL", lambda n: "?")
 _RESERVATION_COLUMNS = "id, resource, status, created_at, expires_at, completes_at"
 _RESERVED_COLUMNS = "phone_number, country, number_type, assignment, calling, sms, cost, currency, agreement_required"
 # Each reserved number is bought under the offering it was reserved with (?1 id, ?2 owner, ?3 now).
