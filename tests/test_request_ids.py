@@ -95,3 +95,22 @@ def test_ids_are_version_4_uuids_and_vectors_unique_in_a_process_and_its_forked_
     os.waitpid(child, 0)
     parent = request_ids({})
     assert child_id[:24] != parent.request_id[:24] and child_vector[:11] != parent.correlation_vector[:11]
+
+
+def test_stored_ids_share_the_counter_and_stay_version_4_uuids_in_a_forked_child():
+    from numberpool.api.request_ids import request_ids
+    from numberpool.core.context import new_id
+
+    made = [new_id() for _ in range(1000)] + [request_ids({}).request_id for _ in range(1000)]
+    assert all(uuid.UUID(i).version == 4 and uuid.UUID(i).variant == uuid.RFC_4122 for i in made[::97])
+    assert len(set(made)) == 2000  # searches, operations and requests never share an id
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:
+        os.write(write, new_id().encode())
+        os._exit(0)
+    os.close(write)
+    child_id = os.read(read, 100).decode()
+    os.close(read)
+    os.waitpid(child, 0)
+    assert uuid.UUID(child_id).version == 4 and child_id[:24] != new_id()[:24]

@@ -7,20 +7,20 @@ all three, so a client's log line and the service's log line of one request can 
 
 The ids are unique without a random draw per request (`os.urandom` and `uuid.UUID` were about a
 quarter of what the operations surface costs a request): each process draws a random prefix
-once (again in a forked child) and numbers its requests after it. A request id stays a
-version-4 UUID (74 random bits per process, then a 48-bit counter), a vector 22 base64
-characters (64 random bits, then a 64-bit counter).
+once (again in a forked child) and numbers its requests after it (`core/unique_ids.py`, which
+also numbers searches, operations and purchases). A request id stays a version-4 UUID (74
+random bits per process, then a 48-bit counter), a vector 22 base64 characters (64 random bits,
+then a 64-bit counter).
 """
 
 from __future__ import annotations
 
 import base64
 import contextvars
-import itertools
-import os
 import re
-import uuid
 from dataclasses import dataclass
+
+from numberpool.core.unique_ids import UNIQUE_IDS
 
 REQUEST_ID = "x-ms-request-id"
 CORRELATION_VECTOR = "ms-cv"
@@ -51,33 +51,16 @@ class RequestIds:
         return headers
 
 
-class _Sequence:
-    """This process's random prefixes and request counter."""
-
-    def __init__(self) -> None:
-        self.reseed()
-
-    def reseed(self) -> None:
-        random_id = str(uuid.uuid4())  # version and variant bits set; its last 12 hex digits become the counter
-        self.id_prefix = random_id[:24]
-        self.vector_prefix = os.urandom(8)
-        self.counter = itertools.count(int.from_bytes(os.urandom(4), "big"))  # no two processes start at 0 alike
-
-
-_SEQUENCE = _Sequence()
-os.register_at_fork(after_in_child=_SEQUENCE.reseed)  # a forked worker must not repeat its parent's ids
-
-
 def request_ids(headers: dict[str, str]) -> RequestIds:
     """New ids for the request whose headers (by lower-case name) are `headers`."""
-    sequence = _SEQUENCE
+    sequence = UNIQUE_IDS
     count = next(sequence.counter)
     vector = headers.get(CORRELATION_VECTOR)
     if vector is not None and len(vector) + 2 <= _MAX_VECTOR and _VECTOR.fullmatch(vector):
         vector += ".0"
     else:
-        vector = base64.b64encode(sequence.vector_prefix + count.to_bytes(8, "big"))[:22].decode("ascii") + ".0"
+        vector = base64.b64encode(sequence.random_bytes + count.to_bytes(8, "big"))[:22].decode("ascii") + ".0"
     client = headers.get(CLIENT_REQUEST_ID)
     if client is not None and len(client) > _MAX_CLIENT_REQUEST_ID:
         client = client[:_MAX_CLIENT_REQUEST_ID]
-    return RequestIds(f"{sequence.id_prefix}{count & 0xFFFF_FFFF_FFFF:012x}", vector, client)
+    return RequestIds(f"{sequence.uuid_prefix}{count & 0xFFFF_FFFF_FFFF:012x}", vector, client)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import re
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -14,6 +13,7 @@ from numberpool.core.faults import FaultBook, planned_latency
 from numberpool.core.model import Operation, OperationStatus, OperationType
 from numberpool.core.timeutil import Clock
 from numberpool.core.storage import Store
+from numberpool.core.unique_ids import UNIQUE_IDS
 
 MAX_HOLD_MINUTES = 15.0
 
@@ -76,7 +76,7 @@ _OPERATION_ID = re.compile(rf"(search|purchase|release|capabilities|reservationP
 
 
 def new_id() -> str:
-    return str(uuid.uuid4())
+    return UNIQUE_IDS.next_uuid()
 
 
 def is_id(text: str) -> bool:
