@@ -41,6 +41,13 @@ def development_ca(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tls
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _trust_before_any_client(development_ca: Path) -> None:
+    """The trust variables are set before the first test: aiohttp reads them once, when the first
+    async client imports it, so a test with a private server that ran first (test_faults) left
+    every later async client unable to trust the session's servers."""
+
+
 def server_data_dir(tmp_path_factory: pytest.TempPathFactory, development_ca: Path, name: str) -> Path:
     """A fresh data directory that already holds the session's development CA and certificate."""
     data_dir = tmp_path_factory.mktemp(name)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -82,29 +81,33 @@ async def start_search(ctx: Context, resource: str, country: str, request: Searc
         ctx.new_operation(resource, OperationType.SEARCH, operation_id, resource_location=search_location(search_id)),
     )
 
-    @functools.cache
+    failed: list[SearchRecord] = []
+
     def out_of_stock() -> SearchRecord:
-        return (
-            replace(held, status="failed", error="OutOfStock"),
-            ctx.new_operation(
-                resource,
-                OperationType.SEARCH,
-                operation_id,
-                outcome=OperationStatus.FAILED,
-                resource_location=search_location(search_id),
-                error=("OutOfStock", OUT_OF_STOCK_MESSAGE),
-            ),
-        )
+        """The record of this search failed for want of numbers: made once, only if needed."""
+        if not failed:
+            failed.append((
+                replace(held, status="failed", error="OutOfStock"),
+                ctx.new_operation(
+                    resource,
+                    OperationType.SEARCH,
+                    operation_id,
+                    outcome=OperationStatus.FAILED,
+                    resource_location=search_location(search_id),
+                    error=("OutOfStock", OUT_OF_STOCK_MESSAGE),
+                ),
+            ))
+        return failed[0]
 
     failure = planned_failure()  # a fault rule's, in testing mode: the search fails and holds nothing
     if failure is not None:
-        failed = replace(held, status="failed", error=failure.code)
+        faulted = replace(held, status="failed", error=failure.code)
         async with ctx.store.transaction() as tx:
-            await tx.record_search(failed, ctx.new_operation(
+            await tx.record_search(faulted, ctx.new_operation(
                 resource, OperationType.SEARCH, operation_id, outcome=OperationStatus.FAILED,
                 resource_location=search_location(search_id), error=(failure.code, failure.message),
             ))
-        return failed
+        return faulted
 
     pick = Pick(
         country, request.number_type, request.area_code, request.quantity, ctx.clock.epoch(),
