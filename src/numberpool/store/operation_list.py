@@ -10,9 +10,8 @@ from typing import Any
 
 from numberpool.core.model import OperationStatus
 from numberpool.core.storage import OperationQuery
+from numberpool.store.rows import OPERATION_COLUMNS
 
-COLUMNS = ("id, resource, operation_type, outcome, created_at, completes_at, resource_location, error_code,"
-           " error_message")
 _HALFWAY = "created_at + (completes_at - created_at) / 2"
 
 
@@ -36,4 +35,4 @@ def recent_operations_sql(query: OperationQuery) -> tuple[str, list[Any]]:
         params += [query.before[0], query.before[0], query.before[1]]
     where = " WHERE " + " AND ".join(clauses) if clauses else ""
     params.append(query.limit)
-    return f"SELECT {COLUMNS} FROM operations{where} ORDER BY created_at DESC, id DESC LIMIT ?", params
+    return f"SELECT {OPERATION_COLUMNS} FROM operations{where} ORDER BY created_at DESC, id DESC LIMIT ?", params

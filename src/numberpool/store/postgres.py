@@ -86,6 +86,7 @@ from numberpool.store.rows import (
     numbered,
     capabilities_detail,
     number_from_row,
+    OPERATION_COLUMNS,
     operation_from_row,
     reservation_from_row,
     reservation_to_row,
@@ -150,20 +151,17 @@ _SEARCH_COLUMNS = (
     "id, resource, country, number_type, assignment, calling, sms, area_code, quantity, cost, currency,"
     " created_at, expires_at, agreement_required, status, error, phone_numbers"
 )
-_OPERATION_COLUMNS = (
-    "id, resource, operation_type, outcome, created_at, completes_at, resource_location, error_code, error_message"
-)
 
 
 def _placeholders(first: int, count: int) -> str:
     return ", ".join(f"${i}" for i in range(first, first + count))
 
 
-_INSERT_OPERATION = f"INSERT INTO operations ({_OPERATION_COLUMNS}) VALUES ({_placeholders(1, 9)})"
+_INSERT_OPERATION = f"INSERT INTO operations ({OPERATION_COLUMNS}) VALUES ({_placeholders(1, 9)})"
 # One statement, so one round trip, for both rows.
 _RECORD_SEARCH = (
     f"WITH search AS (INSERT INTO searches ({_SEARCH_COLUMNS}) VALUES ({_placeholders(1, 17)}))"
-    f" INSERT INTO operations ({_OPERATION_COLUMNS}) VALUES ({_placeholders(18, 9)})"
+    f" INSERT INTO operations ({OPERATION_COLUMNS}) VALUES ({_placeholders(18, 9)})"
 )
 
 
@@ -213,7 +211,7 @@ def _hold_and_record_sql(with_area_code: bool, limit: int) -> str:
         f" search AS (INSERT INTO searches ({_SEARCH_COLUMNS})"
         f" SELECT {_typed_placeholders(search_first, _SEARCH_TYPES)}, taken.numbers FROM taken, enough"
         " WHERE enough.ok),"
-        f" operation AS (INSERT INTO operations ({_OPERATION_COLUMNS})"
+        f" operation AS (INSERT INTO operations ({OPERATION_COLUMNS})"
         f" SELECT {_typed_placeholders(operation_first, _OPERATION_TYPES)} FROM enough WHERE enough.ok)"
         " SELECT numbers FROM taken"
     )
@@ -260,7 +258,7 @@ def _hold_and_record_many_sql(with_area_code: bool, total: int) -> str:
         " found.c1 FROM held JOIN found ON found.c0 = held.holder),"
         f" search AS (INSERT INTO searches ({_SEARCH_COLUMNS}) SELECT found.*, taken.numbers"
         " FROM found JOIN taken ON taken.holder = found.c0),"
-        f" operation AS (INSERT INTO operations ({_OPERATION_COLUMNS})"
+        f" operation AS (INSERT INTO operations ({OPERATION_COLUMNS})"
         f" SELECT o.* FROM unnest({_array_columns(operation_first, _OPERATION_TYPES)}) AS o, enough WHERE enough.ok)"
         " SELECT holder, numbers FROM taken"
     )
@@ -645,8 +643,7 @@ class PostgresTransaction(PostgresResourceQueries):
     async def get_operation(self, operation_id: str) -> Operation | None:
         # Locked: a concurrent cancel of the same operation waits, then finds it gone.
         row = await self._db.fetchrow(
-            "SELECT id, resource, operation_type, outcome, created_at, completes_at, resource_location,"
-            f" error_code, error_message FROM operations WHERE id = $1{self._for_update}",
+            f"SELECT {OPERATION_COLUMNS} FROM operations WHERE id = $1{self._for_update}",
             operation_id,
         )
         if row is None:

@@ -14,14 +14,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from numberpool.core.model import Operation
-from numberpool.store.rows import operation_from_row
+from numberpool.store.rows import OPERATION_COLUMNS, operation_from_row
 
 FetchMany = Callable[[list[str]], Awaitable[Sequence[Any]]]
 
-SELECT_OPERATIONS = (
-    "SELECT id, resource, operation_type, outcome, created_at, completes_at, resource_location,"
-    " error_code, error_message FROM operations WHERE id = ANY($1::text[])"
-)
+SELECT_OPERATIONS = f"SELECT {OPERATION_COLUMNS} FROM operations WHERE id = ANY($1::text[])"
 
 
 class OperationReads:

@@ -161,6 +161,12 @@ def search_to_row(search: Search) -> tuple[Any, ...]:
     )
 
 
+OPERATION_COLUMNS = (
+    "id, resource, operation_type, outcome, created_at, completes_at, resource_location, error_code, error_message"
+)
+"""The `operations` columns that `operation_to_row` writes and `operation_from_row` reads, in that order."""
+
+
 def operation_to_row(operation: Operation) -> tuple[Any, ...]:
     return (
         operation.id,

@@ -51,6 +51,7 @@ from numberpool.store.migrations import migrations
 from numberpool.store.rows import (
     capabilities_detail,
     number_from_row,
+    OPERATION_COLUMNS,
     operation_from_row,
     reservation_from_row,
     reservation_to_row,
@@ -423,8 +424,7 @@ class SqliteTransaction(SqliteResourceQueries):
 
     async def get_operation(self, operation_id: str) -> Operation | None:
         row = self._db.execute(
-            "SELECT id, resource, operation_type, outcome, created_at, completes_at, resource_location,"
-            " error_code, error_message FROM operations WHERE id = ?",
+            f"SELECT {OPERATION_COLUMNS} FROM operations WHERE id = ?",
             (operation_id,),
         ).fetchone()
         if row is None:
@@ -444,10 +444,7 @@ _INSERT_SEARCH = (
     " quantity, cost, currency, created_at, expires_at, agreement_required, status, error, phone_numbers)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-_INSERT_OPERATION = (
-    "INSERT INTO operations (id, resource, operation_type, outcome, created_at, completes_at,"
-    " resource_location, error_code, error_message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
+_INSERT_OPERATION = f"INSERT INTO operations ({OPERATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
 _NUMBER_COLUMNS = (
