@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-
 from pathlib import Path
 
 from uvicorn.config import Config
