@@ -119,6 +119,24 @@ def measure_ceiling(seconds: float, connections: int, *, numberpool_protocol: bo
         return measure_search(f"http://127.0.0.1:{port}", seconds, connections, DEV_ACCESS_KEY)
 
 
+def measure_floor(database: str, seconds: float, connections: int) -> dict[str, Any]:
+    """The floor's search and GET of an operation (`bench/floor.py`), on the row's own database,
+    through numberpool's HTTP protocol."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {"NUMBERPOOL_FLOOR_DATABASE": database, "NUMBERPOOL_FLOOR_KEY": DEV_ACCESS_KEY}
+    command = uvicorn_command("bench.floor:app", port, factory=True, numberpool_protocol=True)
+    with process(command, port, env):
+        search = measure_search(base, seconds, connections, DEV_ACCESS_KEY)
+        with httpx.Client(base_url=base, auth=HmacAuth(DEV_ACCESS_KEY)) as client:
+            operation = client.post(f"/availablePhoneNumbers/countries/US/:search?api-version={VERSION}",
+                                    json=SEARCH_BODY).headers["operation-id"]
+        path = f"/phoneNumbers/operations/{operation}?api-version={VERSION}"
+        get = run_wrk(base + path, signed_lua("GET", base, path, DEV_ACCESS_KEY), seconds, connections)
+    time.sleep(HOLD_SECONDS)  # the floor's holds lapse before numberpool searches
+    return {"floor_search": asdict(search), "floor_get_operation": asdict(get)}
+
+
 def measure_prism(seconds: float, connections: int) -> LoadResult | None:
     if not PRISM.exists() or not SPEC.exists():
         print(f"  prism: skipped ({PRISM if not PRISM.exists() else SPEC} missing; npm ci in bench/prism)")
@@ -221,12 +239,13 @@ def bench_engine(
         row.load_numbers_per_s = added / spent if spent else 0.0
         row.database_mb = _postgres_size_mb(url) if engine == "postgres" else sum(
             p.stat().st_size for p in workdir.glob(f"bench-{size}.db*")) / 2**20
-        print(f"  {engine} {size:,}: ceiling{' and Prism' if prism else ''}...", flush=True)
+        print(f"  {engine} {size:,}: ceiling{', Prism' if prism else ''} and floor...", flush=True)
         row.figures["ceiling"] = asdict(measure_ceiling(seconds, connections))
         row.figures["ceiling_one_write"] = asdict(measure_ceiling(seconds, connections, numberpool_protocol=True))
         if prism:
             measured = measure_prism(seconds, connections)
             row.figures["prism"] = asdict(measured) if measured else None
+        row.figures.update(measure_floor(url, seconds, connections))
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         command = [sys.executable, "-m", "numberpool", "serve", "--no-tls", "--port", str(port),
@@ -290,15 +309,16 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         "Each row's ratios are to the references measured just before its own figures: the ceiling (bare ASGI 202 "
         f"under uvicorn, same server settings; {_span(ceilings)} req/s in this run), the same app through "
-        f"numberpool's HTTP protocol (one socket write per turn, the \"1-write\" columns; {_span(one_write)} req/s) "
-        "and the Prism mock of the 2025-06-01 spec "
+        f"numberpool's HTTP protocol (one socket write per turn, the \"1-write\" columns; {_span(one_write)} req/s), "
+        "the floor (bench/floor.py: only the work a signed search or GET cannot skip, on the row's own database, "
+        "through numberpool's protocol) and the Prism mock of the 2025-06-01 spec "
         + (f"({_span(prisms)} req/s)." if prisms else "(not measured)."),
         "",
         "| CPU | commit | engine | inventory | load numbers/s | DB MB | RSS MB idle/after | ceiling req/s | "
         "1-write ceiling req/s | Prism req/s | search req/s | search ÷ ceiling | search ÷ 1-write ceiling | "
-        "search p50/p99 ms | GET op req/s | GET op ÷ ceiling | GET op ÷ 1-write ceiling | "
-        "GET result req/s | SDK lifecycle median/p99 ms | search ÷ Prism |",
-        "| --- " * 20 + "|",
+        "floor search ÷ ceiling | search p50/p99 ms | GET op req/s | GET op ÷ ceiling | GET op ÷ 1-write ceiling | "
+        "floor GET op ÷ ceiling | GET result req/s | SDK lifecycle median/p99 ms | search ÷ Prism |",
+        "| --- " * 22 + "|",
     ]
     for row in report["rows"]:
         f = row["figures"]
@@ -312,9 +332,10 @@ def markdown(report: dict[str, Any]) -> str:
             f"{row['database_mb']:.0f} | {row['rss_mb_idle']:.0f}/{row['rss_mb_after']:.0f} | {ceiling:.0f} | "
             f"{f'{one:.0f}' if one else '-'} | {f'{prism:.0f}' if prism else '-'} | "
             f"{search['requests_per_second']:.0f} | {search['requests_per_second'] / ceiling:.2f} | "
-            f"{_ratio(search, one)} | "
+            f"{_ratio(search, one)} | {_ratio(f.get('floor_search'), ceiling)} | "
             f"{search['p50_ms']:.2f}/{search['p99_ms']:.2f} | {op['requests_per_second']:.0f} | "
-            f"{op['requests_per_second'] / ceiling:.2f} | {_ratio(op, one)} | {result['requests_per_second']:.0f} | "
+            f"{op['requests_per_second'] / ceiling:.2f} | {_ratio(op, one)} | "
+            f"{_ratio(f.get('floor_get_operation'), ceiling)} | {result['requests_per_second']:.0f} | "
             f"{sdk['median_ms']:.1f}/{sdk['p99_ms']:.1f} | {vs_prism} |"
         )
     by_engine: dict[str, list[dict[str, Any]]] = {}
@@ -335,8 +356,8 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _ratio(figure: dict[str, Any], reference: float | None) -> str:
-    return f"{figure['requests_per_second'] / reference:.2f}" if reference else "-"
+def _ratio(figure: dict[str, Any] | None, reference: float | None) -> str:
+    return f"{figure['requests_per_second'] / reference:.2f}" if figure and reference else "-"
 
 
 def _span(values: list[float]) -> str:

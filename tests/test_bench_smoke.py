@@ -49,11 +49,12 @@ async def test_benchmark_runner_smoke(tmp_path, engine):
     assert row["figures"]["ceiling_one_write"]["requests_per_second"] > 0
     assert row["engine"] == engine and row["inventory"] == 5_000
     assert row["load_numbers_per_s"] > 0 and row["rss_mb_idle"] > 0
-    for figure in ("search", "get_operation", "get_search_result"):
+    for figure in ("search", "get_operation", "get_search_result", "floor_search", "floor_get_operation"):
         assert row["figures"][figure]["requests"] > 0
         assert row["figures"][figure]["errors"] == 0, figure
     assert row["figures"]["sdk_lifecycle"]["rounds"] == 5
     assert "search ÷ ceiling" in (tmp_path / "latest.md").read_text()
     assert "search ÷ 1-write ceiling" in (tmp_path / "latest.md").read_text()
+    assert "floor search ÷ ceiling" in (tmp_path / "latest.md").read_text()
     if engine == "postgres":  # the run's database is dropped again
         assert await _bench_databases() == before
