@@ -67,3 +67,41 @@ async def test_a_failed_fetch_fails_each_lookup_of_its_turn_and_not_the_next() -
     results = await asyncio.gather(reads.get("a"), reads.get("b"), return_exceptions=True)
     assert [type(r) for r in results] == [ConnectionResetError, ConnectionResetError]
     assert await reads.get("a") is None
+
+
+@pytest.mark.parametrize("engine", ["sqlite"])
+async def test_a_sqlite_lookup_commits_the_open_batch_before_it_reads(store: Store, url: str) -> None:
+    """The lookup without `read()`'s lock (store/sqlite.py `find_operation`) still never reads a
+    write before it is durable: the batch that holds it is committed first."""
+    import sqlite3
+
+    op = operation(7)
+    _, committed = store._commits.write_now(lambda db: db.execute(  # type: ignore[attr-defined]
+        "INSERT INTO operations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", operation_to_row(op)))
+    assert not committed.done()
+    assert await store.find_operation(op.id) == op
+    assert committed.done() and committed.exception() is None
+    with sqlite3.connect(url) as other:  # another process sees it
+        assert other.execute("SELECT count(*) FROM operations WHERE id = ?", (op.id,)).fetchone() == (1,)
+
+
+@pytest.mark.parametrize("engine", ["sqlite"])
+async def test_a_sqlite_lookup_waits_for_a_transaction_between_its_statements(store: Store) -> None:
+    op = operation(8)
+    inside = asyncio.Event()
+    finish = asyncio.Event()
+
+    async def slow_insert() -> None:
+        async with store.transaction() as tx:
+            await tx.insert_operation(op)
+            inside.set()
+            await finish.wait()  # the connection is held, the insert not yet committed
+
+    writer = asyncio.create_task(slow_insert())
+    await inside.wait()
+    lookup = asyncio.create_task(store.find_operation(op.id))
+    await asyncio.sleep(0.01)
+    assert not lookup.done()  # it waits for the connection instead of reading the uncommitted row
+    finish.set()
+    await writer
+    assert await lookup == op

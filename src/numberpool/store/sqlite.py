@@ -423,13 +423,7 @@ class SqliteTransaction(SqliteResourceQueries):
         self._db.execute(_INSERT_OPERATION, operation_to_row(operation))
 
     async def get_operation(self, operation_id: str) -> Operation | None:
-        row = self._db.execute(
-            f"SELECT {OPERATION_COLUMNS} FROM operations WHERE id = ?",
-            (operation_id,),
-        ).fetchone()
-        if row is None:
-            return None
-        return operation_from_row(row)
+        return _operation(self._db, operation_id)
 
     async def delete_operation(self, operation_id: str) -> None:
         self._db.execute("DELETE FROM operations WHERE id = ?", (operation_id,))
@@ -437,6 +431,11 @@ class SqliteTransaction(SqliteResourceQueries):
     async def recent_operations(self, query: OperationQuery) -> list[Operation]:
         sql, params = recent_operations_sql(query)
         return [operation_from_row(row) for row in self._db.execute(sql, params)]
+
+
+def _operation(db: sqlite3.Connection, operation_id: str) -> Operation | None:
+    row = db.execute(f"SELECT {OPERATION_COLUMNS} FROM operations WHERE id = ?", (operation_id,)).fetchone()
+    return None if row is None else operation_from_row(row)
 
 
 _INSERT_SEARCH = (
@@ -538,8 +537,13 @@ class SqliteStore(SqliteTesting):
             yield SqliteTransaction(self._db)
 
     async def find_operation(self, operation_id: str) -> Operation | None:
-        async with self.read() as tx:
-            return await tx.get_operation(operation_id)
+        if self._commits.busy():
+            async with self.read() as tx:
+                return await tx.get_operation(operation_id)
+        # Nobody holds the connection, and this read does not await: what `read()` does, without
+        # its lock and context managers.
+        self._commits.commit()
+        return _operation(self._db, operation_id)
 
     async def is_empty(self) -> bool:
         async with self._commits.quiet():
