@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from numberpool.core.inventory_store import ExportFilter
 from numberpool.core.model import (
     AssignmentType,
     AvailableNumber,
@@ -26,7 +27,6 @@ from numberpool.core.model import (
     Reservation,
     Search,
 )
-from numberpool.core.inventory_store import ExportFilter
 from numberpool.core.timeutil import from_epoch, to_epoch
 
 # The numbers file's columns (core/inventory_import.py), then state, owner, since, cost, currency.
