@@ -10,6 +10,8 @@ fast as the server answers. The run fails (exit status 1) when
 
 * the server's resident memory grows by more than SOAK_MAX_RSS_GROWTH (default 10 %)
   between the end of the warm-up (the first fifth of the run, at most 60 s) and the end;
+* on SQLite, the write-ahead log file is ever larger than SOAK_MAX_WAL_MIB (default 128:
+  the store keeps it to 64 MiB once rewound; a log that is never rewound grows without bound);
 * any request gets an answer other than the ones the API documents for it, a 5xx, or no
   answer at all (error count must be 0);
 * the inventory invariant (`Store.violations()`) has a row, during or after the run;
@@ -78,6 +80,12 @@ class Hmac(httpx.Auth):
         yield request
 
 
+def wal_mib(database: str) -> float:
+    """Size of a SQLite database's write-ahead log file (0 for PostgreSQL, or when there is none)."""
+    log = Path(database + "-wal")
+    return 0.0 if database.startswith("postgres") or not log.exists() else log.stat().st_size / 2**20
+
+
 def rss_kib(pid: int) -> int:
     """Resident set size of a process, from /proc (Linux)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -105,6 +113,7 @@ class Server:
         self.data_dir = data_dir
         self.database = database
         self.output: list[str] = []
+        self.largest_wal_mib = 0.0
         command = [
             sys.executable, "-m", "numberpool", "serve", "--port", str(self.port), "--data-dir", str(data_dir),
             "--database", database, "--inventory-size", "300", "--hold-minutes", "0.05", "--sweep-seconds", "1",
@@ -249,6 +258,7 @@ async def run(seconds: float, clients: int, server: Server, tally: Tally) -> tup
     while time.monotonic() < deadline - 1:
         await asyncio.sleep(min(5.0, max(0.0, deadline - 1 - time.monotonic())))
         samples.append(rss_kib(server.process.pid))
+        server.largest_wal_mib = max(server.largest_wal_mib, wal_mib(server.database))
         if time.monotonic() >= next_check:
             await check_invariant(server.database, tally)
             next_check += 60
@@ -262,6 +272,7 @@ def main() -> int:
     seconds = _env_float("SOAK_SECONDS", 600)
     clients = int(_env_float("SOAK_CLIENTS", 8))
     max_growth = _env_float("SOAK_MAX_RSS_GROWTH", 0.10)
+    max_wal = _env_float("SOAK_MAX_WAL_MIB", 128)
     with tempfile.TemporaryDirectory(prefix="numberpool-soak-") as tmp:
         data_dir = Path(tmp)
         database = os.environ.get("SOAK_DATABASE") or str(data_dir / "soak.db")
@@ -272,6 +283,7 @@ def main() -> int:
         try:
             start_rss, end_rss, samples = asyncio.run(run(seconds, clients, server, tally))
             asyncio.run(check_invariant(database, tally))
+            server.largest_wal_mib = max(server.largest_wal_mib, wal_mib(database))
         finally:
             server.stop()
         elapsed = time.monotonic() - started
@@ -290,6 +302,7 @@ def main() -> int:
         "rss_end_kib": end_rss,
         "rss_max_kib": max(samples),
         "rss_growth": round(growth, 4),
+        "wal_max_mib": round(server.largest_wal_mib, 1),
         "violations": len(tally.violations),
     }
     for line in (tally.errors + server_errors)[:20]:
@@ -299,6 +312,8 @@ def main() -> int:
     broken = []
     if growth > max_growth:
         broken.append(f"RSS grew {growth:.1%} (> {max_growth:.0%})")
+    if server.largest_wal_mib > max_wal:
+        broken.append(f"the write-ahead log reached {server.largest_wal_mib:.0f} MiB (> {max_wal:g})")
     if summary["errors"]:
         broken.append(f"{summary['errors']} errors")
     if tally.violations:
@@ -308,6 +323,7 @@ def main() -> int:
     print(
         f"soak: {tally.requests} requests in {elapsed:.0f}s ({summary['requests_per_second']}/s), "
         f"RSS {start_rss / 1024:.1f} MiB -> {end_rss / 1024:.1f} MiB ({growth:+.1%}), "
+        f"WAL at most {server.largest_wal_mib:.0f} MiB, "
         f"{summary['errors']} errors, {len(tally.violations)} invariant violations: "
         + ("FAILED: " + "; ".join(broken) if broken else "ok"),
         flush=True,

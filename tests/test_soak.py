@@ -1,7 +1,7 @@
 """The soak runner (bench/soak.py, `make soak`) in a 10-second smoke run, so it cannot rot.
 
-The same bounds as the 10-minute run: RSS growth after warm-up at most 10 %, no error, the
-invariant holds; the runner exits non-zero otherwise.
+The same bounds as the 10-minute run: RSS growth after warm-up at most 10 %, the SQLite log at
+most 128 MiB, no error, the invariant holds; the runner exits non-zero otherwise.
 """
 
 from __future__ import annotations
@@ -23,4 +23,5 @@ def test_soak_smoke_run() -> None:
     assert summary["errors"] == 0 and summary["violations"] == 0
     assert summary["rounds"] >= 10
     assert summary["rss_growth"] <= 0.10
+    assert 0 < summary["wal_max_mib"] <= 128  # SQLite: the log was measured, and stayed bounded
     assert set(summary["statuses"]) <= {"200", "202", "204"}
