@@ -10,9 +10,8 @@ A log is rewound (written again from its start) only by a writer whose transacti
 began with every frame of it copied back. Under steady writes the serving connection
 is inside a transaction nearly all the time (a group commit per event-loop turn), so a
 PASSIVE pass, however complete, almost never ends between two of them: the log was never
-rewound, grew without bound, and every page read searched a longer log index (the CPU
-per search rose from 500 to 2,200 µs over 40,000 searches in process, with a 300 MiB log;
-bench/README.md). So each round is a PASSIVE pass, which copies the bulk without blocking
+rewound and grew without bound (about 23 MiB a second under search load, bench/README.md),
+until the disk filled. So each round is a PASSIVE pass, which copies the bulk without blocking
 anyone, then a RESTART checkpoint: it waits for the writer's transaction to end, copies
 what came since the pass while new writers wait (a short stall of the serving thread,
 once a round), and leaves the log to be rewound by the next writer.
