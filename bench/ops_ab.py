@@ -26,10 +26,7 @@ from typing import Any
 
 import httpx
 
-from bench.load import run_wrk, signed_lua
-from bench.run import HOLD_SECONDS, SEARCH_BODY, VERSION, _load_inventory, measure_search, process
-from numberpool.core.resources import DEV_ACCESS_KEY
-from tests.support.hmac_auth import HmacAuth
+from bench.run import HOLD_SECONDS, _load_inventory, measure_search_then_operation, process
 from tests.support.server import free_port
 
 
@@ -42,16 +39,8 @@ def _serve(url: str, workdir: Path, src: str | None = None):
     return port, process(command, port, env)
 
 
-def _operation(base: str) -> str:
-    with httpx.Client(base_url=base, auth=HmacAuth(DEV_ACCESS_KEY)) as client:
-        started = client.post(f"/availablePhoneNumbers/countries/US/:search?api-version={VERSION}", json=SEARCH_BODY)
-        return started.headers["operation-id"]
-
-
 def _figures(base: str, seconds: float, connections: int) -> dict[str, float]:
-    search = measure_search(base, seconds, connections, DEV_ACCESS_KEY)
-    path = f"/phoneNumbers/operations/{_operation(base)}?api-version={VERSION}"
-    get = run_wrk(base + path, signed_lua("GET", base, path, DEV_ACCESS_KEY), seconds, connections)
+    search, get = measure_search_then_operation(base, seconds, connections)
     time.sleep(HOLD_SECONDS)  # the search load's holds lapse before the next figure
     return {"search_rps": search.requests_per_second, "search_p99_ms": search.p99_ms,
             "get_operation_rps": get.requests_per_second, "get_operation_p99_ms": get.p99_ms,

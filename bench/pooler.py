@@ -25,8 +25,10 @@ from pathlib import Path
 
 import httpx
 
-from bench.load import run_wrk, signed_lua, wrk_available
-from bench.run import HOLD_SECONDS, POSTGRES, SEARCH_BODY, VERSION, _admin, _load_inventory, measure_search, process
+from bench.load import wrk_available
+from bench.run import (
+    HOLD_SECONDS, POSTGRES, SEARCH_BODY, VERSION, _admin, _load_inventory, measure_search_then_operation, process,
+)
 from numberpool.core.resources import DEV_ACCESS_KEY
 from tests.support.hmac_auth import HmacAuth
 from tests.support.pgbouncer import PgBouncer
@@ -42,12 +44,7 @@ def _measure(url: str, workdir: Path, seconds: float, connections: int) -> dict[
                "--data-dir", str(workdir), "--database", url, "--inventory-size", "0",
                "--hold-minutes", str(HOLD_SECONDS / 60)]
     with process(command, port):
-        search = measure_search(base, seconds, connections, DEV_ACCESS_KEY)
-        with httpx.Client(base_url=base, auth=HmacAuth(DEV_ACCESS_KEY)) as client:
-            started = client.post(f"/availablePhoneNumbers/countries/US/:search?api-version={VERSION}",
-                                  json=SEARCH_BODY)
-        path = f"/phoneNumbers/operations/{started.headers['operation-id']}?api-version={VERSION}"
-        operation = run_wrk(base + path, signed_lua("GET", base, path, DEV_ACCESS_KEY), seconds, connections)
+        search, operation = measure_search_then_operation(base, seconds, connections)
     time.sleep(HOLD_SECONDS)  # the load's holds lapse before the next variant
     return {"search_rps": search.requests_per_second, "search_p50_ms": search.p50_ms,
             "search_errors": search.errors + operation.errors,

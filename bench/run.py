@@ -113,6 +113,26 @@ def measure_search(base: str, seconds: float, connections: int, key: str | None)
     return run_wrk(base + path, signed_lua("POST", base, path, key, body), seconds, connections)
 
 
+def start_search(base: str) -> tuple[str, str]:
+    """One signed search; its operation id and search id."""
+    with httpx.Client(base_url=base, auth=HmacAuth(DEV_ACCESS_KEY)) as client:
+        started = client.post(f"/availablePhoneNumbers/countries/US/:search?api-version={VERSION}", json=SEARCH_BODY)
+    return started.headers["operation-id"], started.headers["search-id"]
+
+
+def measure_get(base: str, path: str, seconds: float, connections: int) -> LoadResult:
+    """A signed GET of `path` (with its query) under load."""
+    return run_wrk(base + path, signed_lua("GET", base, path, DEV_ACCESS_KEY), seconds, connections)
+
+
+def measure_search_then_operation(base: str, seconds: float, connections: int) -> tuple[LoadResult, LoadResult]:
+    """The signed search under load, then the GET of one new search's operation under load."""
+    search = measure_search(base, seconds, connections, DEV_ACCESS_KEY)
+    operation, _ = start_search(base)
+    get = measure_get(base, f"/phoneNumbers/operations/{operation}?api-version={VERSION}", seconds, connections)
+    return search, get
+
+
 def measure_ceiling(seconds: float, connections: int, *, numberpool_protocol: bool = False) -> LoadResult:
     port = free_port()
     with process(uvicorn_command("bench.ceiling:app", port, numberpool_protocol=numberpool_protocol), port):
@@ -127,12 +147,7 @@ def measure_floor(database: str, seconds: float, connections: int) -> dict[str, 
     env = {"NUMBERPOOL_FLOOR_DATABASE": database, "NUMBERPOOL_FLOOR_KEY": DEV_ACCESS_KEY}
     command = uvicorn_command("bench.floor:app", port, factory=True, numberpool_protocol=True)
     with process(command, port, env):
-        search = measure_search(base, seconds, connections, DEV_ACCESS_KEY)
-        with httpx.Client(base_url=base, auth=HmacAuth(DEV_ACCESS_KEY)) as client:
-            operation = client.post(f"/availablePhoneNumbers/countries/US/:search?api-version={VERSION}",
-                                    json=SEARCH_BODY).headers["operation-id"]
-        path = f"/phoneNumbers/operations/{operation}?api-version={VERSION}"
-        get = run_wrk(base + path, signed_lua("GET", base, path, DEV_ACCESS_KEY), seconds, connections)
+        search, get = measure_search_then_operation(base, seconds, connections)
     time.sleep(HOLD_SECONDS)  # the floor's holds lapse before numberpool searches
     return {"floor_search": asdict(search), "floor_get_operation": asdict(get)}
 
@@ -256,15 +271,11 @@ def bench_engine(
             figures = row.figures
             figures["search"] = asdict(measure_search(base, seconds, connections, DEV_ACCESS_KEY))
             holds_lapse = time.monotonic() + HOLD_SECONDS
-            with httpx.Client(base_url=base, auth=HmacAuth(DEV_ACCESS_KEY)) as client:
-                started = client.post(f"/availablePhoneNumbers/countries/US/:search?api-version={VERSION}",
-                                      json=SEARCH_BODY)
-                operation, search_id = started.headers["operation-id"], started.headers["search-id"]
+            operation, search_id = start_search(base)
             for name, path in (("get_operation", f"/phoneNumbers/operations/{operation}?api-version={VERSION}"),
                                ("get_search_result",
                                 f"/availablePhoneNumbers/searchResults/{search_id}?api-version={VERSION}")):
-                figures[name] = asdict(run_wrk(base + path, signed_lua("GET", base, path, DEV_ACCESS_KEY),
-                                               seconds, connections))
+                figures[name] = asdict(measure_get(base, path, seconds, connections))
             time.sleep(max(0.0, holds_lapse - time.monotonic()))  # the load's holds are free again
             figures["sdk_lifecycle"] = sdk_lifecycle(base, rounds)
             row.rss_mb_after = rss_mb(server.pid)
