@@ -38,7 +38,7 @@ from typing import Any
 
 from numberpool.api.versions import ACCEPTED
 from numberpool.core.unique_ids import UNIQUE_IDS
-from numberpool.store.sqlite_wal import JOURNAL_SIZE_LIMIT, WalCheckpointer
+from numberpool.store.sqlite_wal import checkpoint_in_background
 
 HOLD_SECONDS = 3.0
 _SLICE = "country = 'US' AND number_type = 'geographic'"
@@ -99,9 +99,7 @@ class _SqliteFloor:
     def __init__(self, path: str) -> None:
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA synchronous = NORMAL")
-        self._db.execute("PRAGMA wal_autocheckpoint = 0")
-        self._db.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}")
-        self._checkpointer = WalCheckpointer(path).start()
+        self._checkpointer = checkpoint_in_background(self._db, path)
         self.searches = _Turn(self._hold)
 
     def _hold(self, holders: list[str]) -> None:

@@ -69,7 +69,7 @@ from numberpool.store.sqlite_inventory import SqliteInventory
 from numberpool.store.sqlite_search_batch import SqliteSearchBatch
 from numberpool.store.sqlite_testing import SqliteTesting
 from numberpool.store.sqlite_resources import SqliteResourceQueries
-from numberpool.store.sqlite_wal import JOURNAL_SIZE_LIMIT, WalCheckpointer
+from numberpool.store.sqlite_wal import WalCheckpointer, checkpoint_in_background
 
 _BUSY_TIMEOUT_MS = 10_000
 
@@ -489,9 +489,7 @@ class SqliteStore(SqliteTesting):
         connection.execute("PRAGMA temp_store = MEMORY")  # savepoint journals of group commits
         store = cls(connection, path)
         if path != ":memory:":
-            connection.execute("PRAGMA wal_autocheckpoint = 0")  # see sqlite_wal.py
-            connection.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}")
-            store._checkpointer = WalCheckpointer(path).start()
+            store._checkpointer = checkpoint_in_background(connection, path)
         if upgrade:
             store.upgrade()
         return store

@@ -73,3 +73,12 @@ class WalCheckpointer:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=10)
+
+
+def checkpoint_in_background(connection: sqlite3.Connection, path: str) -> WalCheckpointer:
+    """Hand the checkpoints of `connection`, the serving connection of the database at `path`,
+    to a new checkpointer thread: no automatic checkpoint in its commits, and the log file cut
+    back to `JOURNAL_SIZE_LIMIT` when rewound."""
+    connection.execute("PRAGMA wal_autocheckpoint = 0")
+    connection.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}")
+    return WalCheckpointer(path).start()
