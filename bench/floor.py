@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
 import hmac
 import json
 import os
@@ -36,6 +35,7 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from numberpool.api.auth import content_hash, sign
 from numberpool.api.versions import ACCEPTED
 from numberpool.core.unique_ids import UNIQUE_IDS
 from numberpool.store.sqlite_wal import checkpoint_in_background
@@ -50,12 +50,11 @@ _JSON = (b"content-type", b"application/json; charset=utf-8")
 def _verify(method: str, path_and_query: str, headers: dict[bytes, bytes], body: bytes, key: bytes) -> None:
     _, _, params = headers[b"authorization"].decode().partition(" ")
     fields = dict(part.partition("=")[::2] for part in params.split("&"))
-    body_hash = base64.b64encode(hashlib.sha256(body).digest())
-    if not hmac.compare_digest(headers[b"x-ms-content-sha256"], body_hash):
+    if not hmac.compare_digest(headers[b"x-ms-content-sha256"].decode(), content_hash(body)):
         raise PermissionError("body hash")
     parsedate_to_datetime(headers[b"x-ms-date"].decode())  # the skew check reads the date
     signed = ";".join(headers[name.encode()].decode() for name in fields["SignedHeaders"].split(";"))
-    expected = hmac.digest(key, f"{method}\n{path_and_query}\n{signed}".encode(), "sha256")
+    expected = sign(key, f"{method}\n{path_and_query}\n{signed}")  # numberpool's own HMAC and body hash
     if not hmac.compare_digest(expected, base64.b64decode(fields["Signature"])):
         raise PermissionError("signature")
 
