@@ -11,7 +11,7 @@ import pytest
 from numberpool.core.model import Operation, OperationStatus, OperationType
 from numberpool.store import Store
 from numberpool.store.postgres_operation_reads import OperationReads
-from numberpool.store.rows import operation_to_row
+from numberpool.store.rows import OPERATION_COLUMNS, operation_to_row
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -77,7 +77,7 @@ async def test_a_sqlite_lookup_commits_the_open_batch_before_it_reads(store: Sto
 
     op = operation(7)
     _, committed = store._commits.write_now(lambda db: db.execute(  # type: ignore[attr-defined]
-        "INSERT INTO operations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", operation_to_row(op)))
+        f"INSERT INTO operations ({OPERATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", operation_to_row(op)))
     assert not committed.done()
     assert await store.find_operation(op.id) == op
     assert committed.done() and committed.exception() is None
